@@ -1,0 +1,30 @@
+# Thin wrapper over CMake. `make demo` and `make test` set the machine up first (idempotent).
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
+
+.PHONY: all setup configure build test demo clean
+
+all: build
+
+setup:
+	bash scripts/setup.sh
+
+configure:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DRT3_BUILD_TESTS=ON $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: setup
+	$(MAKE) build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
+
+demo: setup
+	$(MAKE) build
+	./$(BUILD)/rt3 demo --out runs/demo
+
+clean:
+	rm -rf $(BUILD)
