@@ -1,0 +1,89 @@
+// `rt3 train` and `rt3 eval`: the training CLI over train/api.h.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "train/api.h"
+
+namespace rt3::cli {
+namespace {
+
+std::string metrics_line(const train::Metrics& m) {
+  std::string s;
+  char buf[64];
+  for (const auto& [k, v] : m.values) {
+    std::snprintf(buf, sizeof buf, "%s%s %.4f", s.empty() ? "" : "  ", k.c_str(), v);
+    s += buf;
+  }
+  return s;
+}
+
+}  // namespace
+
+Runner add_train(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("train", "Train a dense model (LM on sotu, DistilBERT classifier on spam or wordnet)");
+  auto req = std::make_shared<train::TrainRequest>();
+  cmd->add_option("--task", req->task, "sotu | spam | wordnet")->check(CLI::IsMember({"sotu", "spam", "wordnet"}));
+  cmd->add_option("--config", req->config_file, "JSON file with {\"train\": {...}, \"model\": {...}} overrides")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", req->out_dir, "Run directory (weights, tokenizer, checkpoints, metrics)")->required();
+  auto* resume = cmd->add_flag("--resume", req->resume, "Continue the run in --out from its last checkpoint");
+  cmd->add_option("--init", req->init_dir, "Start from a Hugging Face DistilBERT directory (fine-tuning)");
+  cmd->add_option("--steps", req->steps, "Override train.steps")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", g.json, "Print the result as JSON on stdout");
+  cmd->callback([cmd, resume, req] {
+    if (req->task.empty() && resume->count() == 0)
+      throw CLI::ValidationError("--task", "--task is required (unless --resume)");
+  });
+  return [req, &g]() {
+    ProgressLine bar("train");
+    req->threads = g.threads;
+    req->on_message = [&bar](const std::string& m) { bar.note(m); };
+    req->on_step = [&bar](const train::StepReport& r) {
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "loss %.4f lr %.2e %.0f tok/s ETA %s", r.loss, r.lr, r.tokens_per_s,
+                    format_duration(r.eta_s).c_str());
+      bar.update(r.step, r.steps, r.elapsed_s, detail);
+      if (r.evaluated) bar.note("step " + std::to_string(r.step) + " valid: " + metrics_line(r.eval));
+    };
+    train::TrainResult res = train::train(*req);
+    bar.finish();
+    if (g.json) {
+      std::printf("%s\n", train::to_json(res).dump(2).c_str());
+    } else {
+      std::printf("trained %s: %lld steps (from %lld) in %s, %.0f tok/s, %lld parameters\n", res.task.c_str(),
+                  (long long)res.steps_done, (long long)res.start_step, format_duration(res.seconds).c_str(),
+                  res.tokens_per_s, (long long)res.parameters);
+      std::printf("final train loss %.6f\nvalid: %s\nsaved to %s\n", res.final_train_loss, metrics_line(res.valid).c_str(),
+                  res.out_dir.c_str());
+    }
+    return 0;
+  };
+}
+
+Runner add_eval(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("eval", "Evaluate a trained run: perplexity/accuracy (LM) or accuracy/macro-F1");
+  auto req = std::make_shared<train::EvalRequest>();
+  cmd->add_option("dir", req->dir, "Run directory written by rt3 train")->required();
+  cmd->add_option("--split", req->split, "train | valid | test")->capture_default_str()->check(CLI::IsMember({"train", "valid", "test"}));
+  cmd->add_option("--max-examples", req->max_examples, "Evaluate only the first N windows/examples (0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", g.json, "Print JSON");
+  return [req, &g]() {
+    req->threads = g.threads;
+    train::EvalResult r = train::evaluate(*req);
+    if (g.json) {
+      std::printf("%s\n", train::to_json(r).dump(2).c_str());
+    } else {
+      std::printf("%s on %s split (%lld examples, %lld tokens, %.1fs)\n%s\n", r.task.c_str(), r.split.c_str(),
+                  (long long)r.metrics.examples, (long long)r.metrics.tokens, r.seconds, metrics_line(r.metrics).c_str());
+    }
+    return 0;
+  };
+}
+
+}  // namespace rt3::cli

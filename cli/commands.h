@@ -1,0 +1,24 @@
+#pragma once
+// Each subcommand registers itself on the app and returns the function that runs it.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace rt3::cli {
+
+using Runner = std::function<int()>;
+
+// Options every subcommand shares.
+struct GlobalOptions {
+  int threads = 2;
+  bool json = false;
+};
+
+Runner add_doctor(CLI::App& app, GlobalOptions& g);
+#ifdef RT3_WITH_TRAIN
+Runner add_train(CLI::App& app, GlobalOptions& g);
+Runner add_eval(CLI::App& app, GlobalOptions& g);
+// add_import: pending (HF import)
+#endif
+
+}  // namespace rt3::cli

@@ -1,0 +1,138 @@
+// Implementation of the torch-free train/api.h: run directories, configs, tasks and the loop.
+#include "train/api.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "train/checkpoint.h"
+#include "train/compute_env.h"
+#include "train/run_config.h"
+#include "train/tasks.h"
+#include "train/trainer.h"
+
+namespace rt3::train {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json to_json(const Metrics& m) {
+  json v = json::object();
+  for (const auto& [k, x] : m.values) v[k] = x;
+  return {{"metrics", v}, {"examples", m.examples}, {"tokens", m.tokens}};
+}
+
+json to_json(const TrainResult& r) {
+  return {{"out_dir", r.out_dir},       {"task", r.task},
+          {"steps_done", r.steps_done}, {"start_step", r.start_step},
+          {"final_train_loss", r.final_train_loss}, {"valid", to_json(r.valid)},
+          {"seconds", r.seconds},       {"tokens_per_s", r.tokens_per_s},
+          {"parameters", r.parameters}};
+}
+
+json to_json(const EvalResult& r) {
+  return {{"dir", r.dir}, {"task", r.task}, {"split", r.split}, {"seconds", r.seconds}, {"result", to_json(r.metrics)}};
+}
+
+namespace {
+
+const char* kRunFile = "rt3_train.json";
+
+json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  if (!f) throw std::runtime_error("cannot open '" + p.string() + "'");
+  try {
+    return json::parse(f);
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error("'" + p.string() + "' is not valid JSON: " + e.what());
+  }
+}
+
+int64_t count_parameters(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+// The run's model config as its own file: HF's config.json layout for DistilBERT (so a trained
+// classifier directory is also a Hugging Face model directory), ours for the LM.
+void write_run_files(const RunConfig& cfg, const std::string& dir) {
+  write_file_atomic(dir + "/" + kRunFile, to_json(cfg).dump(2));
+  const json model = is_lm(cfg.task) ? models::to_json(cfg.lm) : models::to_json(cfg.distilbert);
+  write_file_atomic(dir + "/config.json", model.dump(2));
+}
+
+RunConfig read_run_config(const std::string& dir) {
+  const fs::path p = fs::path(dir) / kRunFile;
+  if (!fs::exists(p)) throw std::runtime_error("'" + dir + "' is not an rt3 run directory (no " + kRunFile + ")");
+  return run_config_from_json(read_json(p));
+}
+
+}  // namespace
+
+TrainResult train(const TrainRequest& req) {
+  if (req.out_dir.empty()) throw std::runtime_error("--out is required");
+  init_compute(req.threads);
+  RunConfig cfg;
+  if (req.resume) {
+    cfg = read_run_config(req.out_dir);
+    if (!has_checkpoint(req.out_dir))
+      throw std::runtime_error("nothing to resume in '" + req.out_dir + "': it has no checkpoint/");
+  } else {
+    if (has_checkpoint(req.out_dir) || fs::exists(fs::path(req.out_dir) / kRunFile))
+      throw std::runtime_error("'" + req.out_dir + "' already holds a run: use --resume to continue it, or another --out");
+    cfg = default_config(parse_task(req.task));
+    if (!req.config_file.empty()) cfg = load_config_file(cfg, req.config_file);
+  }
+  if (req.steps > 0) cfg.train.steps = req.steps;
+  if (!req.init_dir.empty()) throw std::runtime_error("--init is not supported yet");
+  fs::create_directories(req.out_dir);
+
+  if (req.on_message) req.on_message("preparing data and tokenizer for task " + task_name(cfg.task));
+  auto task = make_task(cfg, req.out_dir);
+  if (!req.resume) write_run_files(cfg, req.out_dir);
+
+  TrainResult out;
+  out.out_dir = req.out_dir;
+  out.task = task_name(cfg.task);
+  out.parameters = count_parameters(*task->module());
+  if (req.on_message)
+    req.on_message("model: " + std::to_string(out.parameters) + " parameters; " + std::to_string(cfg.train.steps) +
+                   " steps of " + std::to_string(task->tokens_per_step()) + " tokens");
+  LoopResult loop = run_training(*task, cfg, req.out_dir, req.resume, req.on_step);
+  out.start_step = loop.start_step;
+  out.steps_done = loop.steps_done;
+  out.final_train_loss = loop.final_train_loss;
+  out.valid = loop.valid;
+  out.seconds = loop.seconds;
+  out.tokens_per_s = loop.tokens_per_s;
+  json summary = to_json(out);
+  summary["history"] = loop.history;
+  write_file_atomic(req.out_dir + "/metrics.json", summary.dump(2));
+  return out;
+}
+
+EvalResult evaluate(const EvalRequest& req) {
+  init_compute(req.threads);
+  RunConfig cfg = read_run_config(req.dir);
+  const Split split = parse_split(req.split);
+  auto task = make_task(cfg, req.dir);
+  const std::string weights = req.dir + "/model.pt";
+  if (fs::exists(weights)) {
+    load_weights(*task->module(), weights);
+  } else if (fs::exists(req.dir + "/checkpoint/model.pt")) {
+    load_weights(*task->module(), req.dir + "/checkpoint/model.pt");
+  } else {
+    throw std::runtime_error("'" + req.dir + "' has no trained weights (model.pt)");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  EvalResult r;
+  r.dir = req.dir;
+  r.task = task_name(cfg.task);
+  r.split = split_name(split);
+  r.metrics = task->evaluate(split, req.max_examples);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace rt3::train

@@ -1,0 +1,131 @@
+#include "train/checkpoint.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace rt3::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string tmp_name(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+
+// Wraps torch's c10::Error (multi-line, with a C++ backtrace) into a one-line message.
+[[noreturn]] void rethrow_torch(const std::string& what, const std::string& path, const std::exception& e) {
+  std::string msg = e.what();
+  const auto nl = msg.find('\n');
+  if (nl != std::string::npos) msg = msg.substr(0, nl);
+  throw std::runtime_error(what + " '" + path + "': " + msg);
+}
+
+fs::path ckpt_dir(const std::string& run_dir) { return fs::path(run_dir) / "checkpoint"; }
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = tmp_name(path);
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
+    f << text;
+    f.flush();
+    if (!f) throw std::runtime_error("write failed for '" + tmp + "' (disk full?)");
+  }
+  fs::rename(tmp, path);
+}
+
+void save_weights(torch::nn::Module& module, const std::string& path) {
+  const std::string tmp = tmp_name(path);
+  try {
+    torch::serialize::OutputArchive ar;
+    module.save(ar);
+    ar.save_to(tmp);
+  } catch (const c10::Error& e) {
+    fs::remove(tmp);
+    rethrow_torch("cannot save weights to", path, e);
+  }
+  fs::rename(tmp, path);
+}
+
+void load_weights(torch::nn::Module& module, const std::string& path) {
+  if (!fs::exists(path)) throw std::runtime_error("weights file '" + path + "' not found");
+  try {
+    torch::serialize::InputArchive ar;
+    ar.load_from(path);
+    module.load(ar);
+  } catch (const c10::Error& e) {
+    rethrow_torch("corrupt or incompatible weights file", path, e);
+  }
+}
+
+void save_checkpoint(const std::string& run_dir, torch::nn::Module& module, torch::optim::Optimizer& opt,
+                     const CheckpointState& state) {
+  const fs::path final_dir = ckpt_dir(run_dir);
+  const fs::path tmp = fs::path(run_dir) / "checkpoint.tmp";
+  const fs::path old = fs::path(run_dir) / "checkpoint.old";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  save_weights(module, (tmp / "model.pt").string());
+  try {
+    torch::serialize::OutputArchive ar;
+    opt.save(ar);
+    ar.save_to((tmp / "optimizer.pt").string());
+    torch::Tensor rng;
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      rng = gen.get_state();
+    }
+    torch::save(rng, (tmp / "rng.pt").string());
+  } catch (const c10::Error& e) {
+    rethrow_torch("cannot write checkpoint in", tmp.string(), e);
+  }
+  nlohmann::json j = {{"step", state.step}, {"extra", state.extra}};
+  write_file_atomic((tmp / "state.json").string(), j.dump(2));
+  // Swap: checkpoint -> checkpoint.old, tmp -> checkpoint, drop old. A kill between the two
+  // renames leaves checkpoint.old, which load_checkpoint falls back to.
+  fs::remove_all(old);
+  if (fs::exists(final_dir)) fs::rename(final_dir, old);
+  fs::rename(tmp, final_dir);
+  fs::remove_all(old);
+}
+
+bool has_checkpoint(const std::string& run_dir) {
+  return fs::exists(ckpt_dir(run_dir) / "state.json") || fs::exists(fs::path(run_dir) / "checkpoint.old" / "state.json");
+}
+
+std::optional<CheckpointState> load_checkpoint(const std::string& run_dir, torch::nn::Module& module,
+                                               torch::optim::Optimizer& opt) {
+  fs::path dir = ckpt_dir(run_dir);
+  if (!fs::exists(dir / "state.json")) dir = fs::path(run_dir) / "checkpoint.old";
+  if (!fs::exists(dir / "state.json")) return std::nullopt;
+  CheckpointState st;
+  try {
+    std::ifstream f(dir / "state.json");
+    auto j = nlohmann::json::parse(f);
+    st.step = j.at("step").get<int64_t>();
+    st.extra = j.value("extra", nlohmann::json::object());
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("corrupt checkpoint state '" + (dir / "state.json").string() + "': " + e.what());
+  }
+  load_weights(module, (dir / "model.pt").string());
+  try {
+    torch::serialize::InputArchive ar;
+    ar.load_from((dir / "optimizer.pt").string());
+    opt.load(ar);
+    torch::Tensor rng;
+    torch::load(rng, (dir / "rng.pt").string());
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng);
+  } catch (const c10::Error& e) {
+    rethrow_torch("corrupt checkpoint in", dir.string(), e);
+  }
+  return st;
+}
+
+}  // namespace rt3::train

@@ -1,0 +1,36 @@
+#pragma once
+// A task = data + tokenizer + model + loss + metrics. The trainer only sees this interface.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "train/api.h"
+#include "train/run_config.h"
+
+namespace rt3::train {
+
+enum class Split { kTrain, kValid, kTest };
+Split parse_split(const std::string& s);  // "train" | "valid" | "test"
+std::string split_name(Split s);
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::shared_ptr<torch::nn::Module> module() = 0;
+  // Loss of the training batch for global step `step`. The batch depends only on (seed, step),
+  // never on hidden iterator state, so a resumed run sees exactly the batches it would have.
+  virtual torch::Tensor train_loss(int64_t step) = 0;
+  virtual int64_t tokens_per_step() const = 0;
+  // Evaluation in eval mode without grad; max_examples <= 0 means the whole split.
+  virtual Metrics evaluate(Split split, int64_t max_examples) = 0;
+};
+
+// Builds the task for a run directory. The tokenizer lives in `dir` (tokenizer.model for the LM,
+// vocab.txt for classifiers); when absent it is created (SentencePiece trained on the train
+// split, or the BERT uncased vocab copied from the data cache).
+std::unique_ptr<Task> make_task(RunConfig& cfg, const std::string& dir);
+
+}  // namespace rt3::train

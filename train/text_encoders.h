@@ -1,0 +1,46 @@
+#pragma once
+// Adapters from the runtime tokenizers to what the training tasks need: id streams for the LM,
+// truncated [CLS] ... [SEP] sequences for the classifiers. Torch-free.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "train/data/corpus.h"
+
+namespace rt3 {
+class SentencePieceTokenizer;
+class WordPieceTokenizer;
+}  // namespace rt3
+
+namespace rt3::train {
+
+// Trains the LM's SentencePiece model on the training documents only (never valid/test).
+void train_lm_tokenizer(const std::vector<data::Document>& train_docs, int64_t vocab_size, const std::string& out_path);
+
+class SpmEncoder {
+ public:
+  explicit SpmEncoder(const std::string& model_path);
+  ~SpmEncoder();
+  int64_t vocab_size() const;
+  // All documents as one stream, each followed by the end-of-sequence id.
+  std::vector<int32_t> encode_documents(const std::vector<data::Document>& docs) const;
+
+ private:
+  std::unique_ptr<SentencePieceTokenizer> spm_;
+};
+
+class WordPieceEncoder {
+ public:
+  WordPieceEncoder(const std::string& vocab_path, int64_t max_len);
+  ~WordPieceEncoder();
+  int64_t vocab_size() const;
+  int32_t pad_id() const;
+  std::vector<int32_t> encode(const std::string& text) const;  // [CLS] ... [SEP], at most max_len
+
+ private:
+  std::unique_ptr<WordPieceTokenizer> wp_;
+  int64_t max_len_;
+};
+
+}  // namespace rt3::train
