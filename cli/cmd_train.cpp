@@ -68,6 +68,7 @@ Runner add_eval(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("eval", "Evaluate a trained run: perplexity/accuracy (LM) or accuracy/macro-F1");
   auto req = std::make_shared<train::EvalRequest>();
   cmd->add_option("dir", req->dir, "Run directory written by rt3 train")->required();
+  cmd->add_option("--task", req->task, "Task for an imported Hugging Face model directory (spam | wordnet)");
   cmd->add_option("--split", req->split, "train | valid | test")->capture_default_str()->check(CLI::IsMember({"train", "valid", "test"}));
   cmd->add_option("--max-examples", req->max_examples, "Evaluate only the first N windows/examples (0 = all)")
       ->check(CLI::NonNegativeNumber);
@@ -82,6 +83,22 @@ Runner add_eval(CLI::App& app, GlobalOptions& g) {
       std::printf("%s on %s split (%lld examples, %lld tokens, %.1fs)\n%s\n", r.task.c_str(), r.split.c_str(),
                   (long long)r.metrics.examples, (long long)r.metrics.tokens, r.seconds, metrics_line(r.metrics).c_str());
     }
+    return 0;
+  };
+}
+
+Runner add_import(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("import", "Import a Hugging Face DistilBERT directory (model.safetensors, config.json, vocab.txt)");
+  auto req = std::make_shared<train::ImportRequest>();
+  cmd->add_option("hf_dir", req->hf_dir, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", req->out_dir, "Output directory")->required();
+  cmd->add_flag("--json", g.json, "Print JSON");
+  return [req, &g]() {
+    req->on_message = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+    train::ImportResult r = train::import_hf(*req);
+    if (g.json) std::printf("%s\n", train::to_json(r).dump(2).c_str());
+    else std::printf("imported %lld parameters into %s (%zu checkpoint tensors ignored)\n", (long long)r.parameters,
+                     r.out_dir.c_str(), r.ignored.size());
     return 0;
   };
 }

@@ -18,7 +18,7 @@ Runner add_doctor(CLI::App& app, GlobalOptions& g);
 #ifdef RT3_WITH_TRAIN
 Runner add_train(CLI::App& app, GlobalOptions& g);
 Runner add_eval(CLI::App& app, GlobalOptions& g);
-// add_import: pending (HF import)
+Runner add_import(CLI::App& app, GlobalOptions& g);
 #endif
 
 }  // namespace rt3::cli

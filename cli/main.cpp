@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
 #ifdef RT3_WITH_TRAIN
   runners["train"] = rt3::cli::add_train(app, g);
   runners["eval"] = rt3::cli::add_eval(app, g);
+  runners["import"] = rt3::cli::add_import(app, g);
 
 #endif
 

@@ -8,6 +8,7 @@
 
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
+#include "train/hf_import.h"
 #include "train/run_config.h"
 #include "train/tasks.h"
 #include "train/trainer.h"
@@ -30,6 +31,10 @@ json to_json(const TrainResult& r) {
           {"parameters", r.parameters}};
 }
 
+json to_json(const ImportResult& r) {
+  return {{"out_dir", r.out_dir}, {"parameters", r.parameters}, {"ignored", r.ignored}, {"initialised", r.initialised}};
+}
+
 json to_json(const EvalResult& r) {
   return {{"dir", r.dir}, {"task", r.task}, {"split", r.split}, {"seconds", r.seconds}, {"result", to_json(r.metrics)}};
 }
@@ -46,6 +51,12 @@ json read_json(const fs::path& p) {
   } catch (const json::parse_error& e) {
     throw std::runtime_error("'" + p.string() + "' is not valid JSON: " + e.what());
   }
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
 }
 
 int64_t count_parameters(torch::nn::Module& m) {
@@ -85,11 +96,35 @@ TrainResult train(const TrainRequest& req) {
     if (!req.config_file.empty()) cfg = load_config_file(cfg, req.config_file);
   }
   if (req.steps > 0) cfg.train.steps = req.steps;
-  if (!req.init_dir.empty()) throw std::runtime_error("--init is not supported yet");
+  const bool init = !req.init_dir.empty() && !req.resume;
+  if (init) {
+    if (is_lm(cfg.task)) throw std::runtime_error("--init takes a Hugging Face DistilBERT: use it with --task spam or wordnet");
+    // Architecture from the checkpoint; labels from the task (the head is re-initialised if they differ).
+    cfg.distilbert = read_hf_config(req.init_dir);
+    cfg.distilbert.labels.clear();
+    if (!req.config_file.empty()) cfg = load_config_file(cfg, req.config_file);
+    if (cfg.train.seq_len > cfg.distilbert.max_position_embeddings) cfg.train.seq_len = cfg.distilbert.max_position_embeddings;
+    if (!fs::exists(fs::path(req.init_dir) / "vocab.txt"))
+      throw std::runtime_error("'" + req.init_dir + "' has no vocab.txt");
+  }
   fs::create_directories(req.out_dir);
+  if (init) fs::copy_file(fs::path(req.init_dir) / "vocab.txt", fs::path(req.out_dir) / "vocab.txt",
+                          fs::copy_options::overwrite_existing);
 
   if (req.on_message) req.on_message("preparing data and tokenizer for task " + task_name(cfg.task));
+  torch::manual_seed(cfg.train.seed);  // the model's initial weights depend on it
   auto task = make_task(cfg, req.out_dir);
+  if (init) {
+    auto impl = std::dynamic_pointer_cast<models::DistilBertImpl>(task->module());
+    models::DistilBert model(impl);
+    HfLoadReport rep = load_hf_weights(model, req.init_dir + "/model.safetensors", /*allow_new_head=*/true);
+    if (req.on_message) {
+      if (!rep.ignored.empty()) req.on_message("warning: ignored " + std::to_string(rep.ignored.size()) +
+                                               " checkpoint tensors: " + join(rep.ignored));
+      if (!rep.initialised.empty()) req.on_message("new classification head for task " + task_name(cfg.task) + ": " +
+                                                   join(rep.initialised));
+    }
+  }
   if (!req.resume) write_run_files(cfg, req.out_dir);
 
   TrainResult out;
@@ -112,18 +147,55 @@ TrainResult train(const TrainRequest& req) {
   return out;
 }
 
+ImportResult import_hf(const ImportRequest& req) {
+  if (req.out_dir.empty()) throw std::runtime_error("--out is required");
+  models::DistilBertConfig cfg = read_hf_config(req.hf_dir);
+  const fs::path vocab = fs::path(req.hf_dir) / "vocab.txt";
+  if (!fs::exists(vocab)) throw std::runtime_error("'" + req.hf_dir + "' has no vocab.txt");
+  models::DistilBert model(cfg);
+  HfLoadReport rep = load_hf_weights(model, req.hf_dir + "/model.safetensors", /*allow_new_head=*/true);
+  fs::create_directories(req.out_dir);
+  fs::copy_file(vocab, fs::path(req.out_dir) / "vocab.txt", fs::copy_options::overwrite_existing);
+  write_file_atomic(req.out_dir + "/config.json", models::to_json(cfg).dump(2));
+  save_weights(*model, req.out_dir + "/model.safetensors");
+  ImportResult r;
+  r.out_dir = req.out_dir;
+  r.parameters = count_parameters(*model);
+  r.ignored = rep.ignored;
+  r.initialised = rep.initialised;
+  json info = {{"source", fs::absolute(req.hf_dir).string()}, {"ignored", rep.ignored}, {"initialised", rep.initialised}};
+  write_file_atomic(req.out_dir + "/rt3_import.json", info.dump(2));
+  if (req.on_message) {
+    if (!rep.ignored.empty()) req.on_message("warning: ignored " + std::to_string(rep.ignored.size()) + " tensors: " + join(rep.ignored));
+    if (!rep.initialised.empty())
+      req.on_message("warning: checkpoint has no classification head; initialised randomly: " + join(rep.initialised) +
+                     " (fine-tune with rt3 train --init)");
+  }
+  return r;
+}
+
 EvalResult evaluate(const EvalRequest& req) {
   init_compute(req.threads);
-  RunConfig cfg = read_run_config(req.dir);
+  RunConfig cfg;
+  if (!fs::exists(fs::path(req.dir) / kRunFile) && !req.task.empty() && fs::exists(fs::path(req.dir) / "config.json")) {
+    // An imported Hugging Face model: architecture from its config, labels from the task.
+    cfg = default_config(parse_task(req.task));
+    if (is_lm(cfg.task)) throw std::runtime_error("an imported DistilBERT can only be evaluated on spam or wordnet");
+    cfg.distilbert = read_hf_config(req.dir);
+    cfg.distilbert.labels.clear();
+    cfg.train.seq_len = std::min(cfg.train.seq_len, cfg.distilbert.max_position_embeddings);
+  } else {
+    cfg = read_run_config(req.dir);
+  }
   const Split split = parse_split(req.split);
   auto task = make_task(cfg, req.dir);
-  const std::string weights = req.dir + "/model.pt";
+  const std::string weights = req.dir + "/model.safetensors";
   if (fs::exists(weights)) {
     load_weights(*task->module(), weights);
-  } else if (fs::exists(req.dir + "/checkpoint/model.pt")) {
-    load_weights(*task->module(), req.dir + "/checkpoint/model.pt");
+  } else if (fs::exists(req.dir + "/checkpoint/model.safetensors")) {
+    load_weights(*task->module(), req.dir + "/checkpoint/model.safetensors");
   } else {
-    throw std::runtime_error("'" + req.dir + "' has no trained weights (model.pt)");
+    throw std::runtime_error("'" + req.dir + "' has no trained weights (model.safetensors)");
   }
   auto t0 = std::chrono::steady_clock::now();
   EvalResult r;

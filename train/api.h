@@ -55,6 +55,7 @@ TrainResult train(const TrainRequest& req);
 
 struct EvalRequest {
   std::string dir;
+  std::string task;  // only for directories without rt3_train.json (an imported HF model)
   std::string split = "test";
   int64_t max_examples = 0;  // 0 = whole split
   int threads = 2;
@@ -75,8 +76,10 @@ struct ImportRequest {
 struct ImportResult {
   std::string out_dir;
   int64_t parameters = 0;
-  std::vector<std::string> ignored;  // checkpoint tensors with no counterpart (e.g. vocab_projector)
+  std::vector<std::string> ignored;      // checkpoint tensors with no counterpart (e.g. vocab_projector)
+  std::vector<std::string> initialised;  // head tensors the checkpoint lacks (base/MLM checkpoints)
 };
+nlohmann::json to_json(const ImportResult& r);
 ImportResult import_hf(const ImportRequest& req);
 
 }  // namespace rt3::train

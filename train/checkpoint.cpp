@@ -1,5 +1,7 @@
 #include "train/checkpoint.h"
 
+#include "runtime/format/safetensors.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -39,26 +41,28 @@ void write_file_atomic(const std::string& path, const std::string& text) {
 }
 
 void save_weights(torch::nn::Module& module, const std::string& path) {
-  const std::string tmp = tmp_name(path);
-  try {
-    torch::serialize::OutputArchive ar;
-    module.save(ar);
-    ar.save_to(tmp);
-  } catch (const c10::Error& e) {
-    fs::remove(tmp);
-    rethrow_torch("cannot save weights to", path, e);
+  format::SafetensorsWriter w;
+  for (const auto& p : module.named_parameters()) {
+    torch::Tensor t = p.value().detach().to(torch::kFloat32).contiguous();
+    w.add(p.key(), format::DType::F32, t.sizes().vec(), t.data_ptr<float>(), t.numel() * sizeof(float));
   }
-  fs::rename(tmp, path);
+  w.write(path);
 }
 
 void load_weights(torch::nn::Module& module, const std::string& path) {
   if (!fs::exists(path)) throw std::runtime_error("weights file '" + path + "' not found");
   try {
-    torch::serialize::InputArchive ar;
-    ar.load_from(path);
-    module.load(ar);
-  } catch (const c10::Error& e) {
-    rethrow_torch("corrupt or incompatible weights file", path, e);
+    auto file = format::SafetensorsFile::open(path);
+    auto params = module.named_parameters();
+    for (const auto& t : file.tensors())
+      if (!params.contains(t.name)) throw std::runtime_error("unexpected tensor '" + t.name + "'");
+    torch::NoGradGuard no_grad;
+    for (auto& p : params) {
+      std::vector<float> v = file.read_floats(p.key(), p.value().sizes().vec());
+      p.value().copy_(torch::from_blob(v.data(), p.value().sizes(), torch::kFloat32));
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error("corrupt or incompatible weights file '" + path + "': " + e.what());
   }
 }
 
@@ -69,7 +73,7 @@ void save_checkpoint(const std::string& run_dir, torch::nn::Module& module, torc
   const fs::path old = fs::path(run_dir) / "checkpoint.old";
   fs::remove_all(tmp);
   fs::create_directories(tmp);
-  save_weights(module, (tmp / "model.pt").string());
+  save_weights(module, (tmp / "model.safetensors").string());
   try {
     torch::serialize::OutputArchive ar;
     opt.save(ar);
@@ -112,7 +116,7 @@ std::optional<CheckpointState> load_checkpoint(const std::string& run_dir, torch
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("corrupt checkpoint state '" + (dir / "state.json").string() + "': " + e.what());
   }
-  load_weights(module, (dir / "model.pt").string());
+  load_weights(module, (dir / "model.safetensors").string());
   try {
     torch::serialize::InputArchive ar;
     ar.load_from((dir / "optimizer.pt").string());

@@ -1,5 +1,6 @@
 #pragma once
-// Checkpoints of a training run: <dir>/checkpoint/{model.pt, optimizer.pt, rng.pt, state.json}.
+// Checkpoints of a training run: <dir>/checkpoint/{model.safetensors, optimizer.pt, rng.pt,
+// state.json}.
 // Written into checkpoint.tmp/ and swapped in by renames, so a kill at any moment leaves either
 // the previous checkpoint or the new one, never a torn mix. The trainer alone writes them.
 #include <torch/torch.h>
@@ -11,9 +12,11 @@
 
 namespace rt3::train {
 
-// Module weights as a torch archive, written atomically (temp file + rename).
+// Module weights as safetensors (F32, parameter names as tensor names: for DistilBERT exactly
+// Hugging Face's), written atomically. Any safetensors tool can read them.
 void save_weights(torch::nn::Module& module, const std::string& path);
-// Loads weights saved by save_weights; a clear error names the file if it is missing or corrupt.
+// Loads weights saved by save_weights: every parameter must be present with its shape, and no
+// extra tensor may be there. A clear error names the file and the tensor.
 void load_weights(torch::nn::Module& module, const std::string& path);
 
 struct CheckpointState {

@@ -1,11 +1,112 @@
 #include "train/text_encoders.h"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "runtime/tokenizer/spm_model.h"
 
 #include "runtime/tokenizer/wordpiece.h"
 
 namespace rt3::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Runs a program (looked up in PATH) with arguments, no shell; its output goes to log_path.
+// Returns the exit status, or throws if it could not be started.
+int run_program(const std::vector<std::string>& argv, const std::string& log_path) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    throw std::runtime_error("cannot run '" + argv[0] + "': " + std::strerror(rc) +
+                             " (it comes with Debian's sentencepiece package: run scripts/setup.sh)");
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waitpid failed for " + argv[0]);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+void train_lm_tokenizer(const std::vector<data::Document>& train_docs, int64_t vocab_size, const std::string& out_path) {
+  // SentencePiece learns from "sentences": paragraphs (non-empty lines) of the training speeches.
+  // Training runs Debian's spm_train in a child process: libsentencepiece_train carries its own
+  // protobuf, which cannot share a process with LibTorch's. The runtime encodes with our own,
+  // protobuf-free SpmModel, tested id-for-id against libsentencepiece.
+  const std::string dir = fs::path(out_path).parent_path().string();
+  const std::string input = out_path + ".train-text.tmp";
+  const std::string prefix = out_path + ".spm.tmp";
+  size_t lines = 0;
+  {
+    std::ofstream f(input, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write '" + input + "'");
+    for (const auto& d : train_docs) {
+      std::istringstream in(d.text);
+      std::string line;
+      while (std::getline(in, line))
+        if (line.find_first_not_of(" \t\r") != std::string::npos) {
+          f << line << '\n';
+          ++lines;
+        }
+    }
+  }
+  if (lines == 0) throw std::runtime_error("cannot train the LM tokenizer: the training split is empty");
+  const std::string log = (dir.empty() ? std::string(".") : dir) + "/tokenizer-train.log";
+  // Every option spelled out (all are spm_train defaults except vocab size, threads and the
+  // 4192-byte sentence limit raised so long paragraphs are not skipped).
+  const int rc = run_program({"spm_train", "--input=" + input, "--model_prefix=" + prefix,
+                              "--vocab_size=" + std::to_string(vocab_size), "--model_type=unigram",
+                              "--normalization_rule_name=nmt_nfkc", "--character_coverage=0.9999",
+                              "--byte_fallback=false", "--unk_id=0", "--bos_id=1", "--eos_id=2", "--pad_id=-1",
+                              "--max_sentence_length=16384", "--num_threads=2", "--minloglevel=1"},
+                             log);
+  fs::remove(input);
+  fs::remove(prefix + ".vocab");
+  if (rc != 0 || !fs::exists(prefix + ".model")) {
+    fs::remove(prefix + ".model");
+    throw std::runtime_error("spm_train failed (exit " + std::to_string(rc) + "); see " + log);
+  }
+  fs::rename(prefix + ".model", out_path);
+}
+
+SpmEncoder::SpmEncoder(const std::string& model_path)
+    : spm_(std::make_unique<SpmModel>(SpmModel::from_file(model_path))) {}
+SpmEncoder::~SpmEncoder() = default;
+
+int64_t SpmEncoder::vocab_size() const { return static_cast<int64_t>(spm_->vocab_size()); }
+
+std::vector<int32_t> SpmEncoder::encode_documents(const std::vector<data::Document>& docs) const {
+  std::vector<int32_t> out;
+  const int32_t eos = spm_->eos_id();
+  for (const auto& d : docs) {
+    std::istringstream in(d.text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto ids = spm_->encode(line);
+      out.insert(out.end(), ids.begin(), ids.end());
+    }
+    if (eos >= 0) out.push_back(eos);
+  }
+  return out;
+}
 
 WordPieceEncoder::WordPieceEncoder(const std::string& vocab_path, int64_t max_len)
     : wp_(std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_vocab_file(vocab_path))), max_len_(max_len) {}

@@ -9,7 +9,7 @@
 #include "train/data/corpus.h"
 
 namespace rt3 {
-class SentencePieceTokenizer;
+class SpmModel;
 class WordPieceTokenizer;
 }  // namespace rt3
 
@@ -27,7 +27,7 @@ class SpmEncoder {
   std::vector<int32_t> encode_documents(const std::vector<data::Document>& docs) const;
 
  private:
-  std::unique_ptr<SentencePieceTokenizer> spm_;
+  std::unique_ptr<SpmModel> spm_;
 };
 
 class WordPieceEncoder {

@@ -103,7 +103,7 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
   if (r.start_step == o.steps) {  // resumed a finished run: report its last state
     r.valid = task.evaluate(Split::kValid, o.eval_max_examples);
   }
-  save_weights(*model, dir + "/model.pt");
+  save_weights(*model, dir + "/model.safetensors");
   r.steps_done = o.steps;
   r.final_train_loss = loss_value;
   r.seconds = seconds();

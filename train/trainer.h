@@ -20,7 +20,7 @@ struct LoopResult {
 double learning_rate(const TrainOptions& o, int64_t step);
 
 // Runs (or with resume=true continues) training of task's model, writing checkpoints and the
-// final weights (model.pt) into dir.
+// final weights (model.safetensors) into dir.
 LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir, bool resume,
                         const StepCallback& on_step);
 

@@ -217,10 +217,8 @@ std::string SpmModel::decode(const std::vector<int32_t>& ids) const {
     }
     bytes.clear();
   };
-  // The dummy-prefix space is removed from the first piece that carries it, but only while
-  // nothing has been output yet (control pieces output nothing).
-  bool at_start = true;
-  bool stripped_space = false;
+  // libsentencepiece 0.1.97 strips a leading U+2581 from every piece while the output is still
+  // empty: after control pieces or a lone "▁" (which strips to nothing) the next one loses it too.
   for (const int32_t id : ids) {
     check_id(id);
     const SpmProtoPiece& p = m.pieces[static_cast<size_t>(id)];
@@ -229,18 +227,15 @@ std::string SpmModel::decode(const std::vector<int32_t>& ids) const {
       continue;
     }
     flush_bytes();
-    if (stripped_space || !text.empty()) at_start = false;
-    stripped_space = false;
     if (p.type == SpmProtoPiece::kControl) continue;
     if (p.type == SpmProtoPiece::kUnknown) {
       text.append(m.unk_surface);
       continue;
     }
     std::string_view piece = p.piece;
-    if (at_start && m.strip_leading_space && piece.substr(0, kSpaceSymbol.size()) == kSpaceSymbol) {
+    if (text.empty() && m.strip_leading_space &&
+        piece.substr(0, kSpaceSymbol.size()) == kSpaceSymbol)
       piece.remove_prefix(kSpaceSymbol.size());
-      stripped_space = true;
-    }
     text.append(replace_all(piece, kSpaceSymbol, " "));
   }
   flush_bytes();

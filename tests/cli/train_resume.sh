@@ -5,27 +5,28 @@ set -euo pipefail
 RT3="$1"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 cat > "$T/tiny.json" <<'JSON'
-{"train": {"steps": 40, "batch_size": 4, "seq_len": 32, "warmup_steps": 5, "eval_every": 10,
-           "eval_max_examples": 8, "checkpoint_every": 10, "spm_vocab_size": 300, "data_limit": 8},
+{"train": {"steps": 400, "batch_size": 8, "seq_len": 32, "warmup_steps": 20, "eval_every": 50,
+           "eval_max_examples": 8, "checkpoint_every": 25, "spm_vocab_size": 300, "data_limit": 8},
  "model": {"d_model": 32, "n_heads": 2, "n_layers": 2, "d_ff": 64}}
 JSON
 # One thread: the same arithmetic in the same order in both runs.
 "$RT3" train --task sotu --config "$T/tiny.json" --out "$T/full" --threads 1 --json > "$T/full.json"
 
-# Second run: start, wait for the checkpoint at step 10 or 20, SIGKILL, resume.
+# Second run: start, wait for its first or second checkpoint, SIGKILL it, resume.
 # Reuse the first run's tokenizer so the slow part (SentencePiece training) is not repeated.
 mkdir -p "$T/killed"; cp "$T/full/tokenizer.model" "$T/killed/"
 "$RT3" train --task sotu --config "$T/tiny.json" --out "$T/killed" --threads 1 > "$T/killed.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
-  if [ -f "$T/killed/checkpoint/state.json" ] && grep -qE '"step": (10|20)' "$T/killed/checkpoint/state.json"; then break; fi
+ckpt_step() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$T/killed/checkpoint/state.json" 2>/dev/null || echo 0; }
+for _ in $(seq 1 1200); do
+  [ "$(ckpt_step)" -ge 25 ] && break
   sleep 0.05
 done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-step=$(grep -oE '"step": [0-9]+' "$T/killed/checkpoint/state.json" | grep -oE '[0-9]+')
+step=$(ckpt_step)
 echo "killed after checkpoint at step $step"
-if [ "$step" -ge 40 ]; then echo "FAIL: run finished before it could be killed"; exit 1; fi
+if [ "$step" -lt 25 ] || [ "$step" -ge 400 ]; then echo "FAIL: could not kill the run mid-way (checkpoint step $step)"; exit 1; fi
 "$RT3" train --resume --out "$T/killed" --threads 1 --json > "$T/resumed.json"
 
 full=$(python3 -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["final_train_loss"]))' "$T/full.json")
@@ -43,7 +44,7 @@ python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if
   || { echo "FAIL: eval loss $veval differs from training's $vfull"; exit 1; }
 
 # A corrupt weights file is a clear error, not a crash.
-echo "garbage" > "$T/full/model.pt"
+echo "garbage" > "$T/full/model.safetensors"
 if "$RT3" eval "$T/full" 2> "$T/err"; then echo "FAIL: eval accepted corrupt weights"; exit 1; fi
 grep -q "corrupt or incompatible weights file" "$T/err" || { echo "FAIL: unclear error:"; cat "$T/err"; exit 1; }
 echo "resume test passed"

@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <unistd.h>
@@ -83,15 +85,17 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
+// Leaked on purpose: ScratchCleanup's destructor runs at exit and must still see it (a static
+// path object could already be destroyed by then).
 fs::path scratch_dir() {
-  static const fs::path dir = [] {
+  static const fs::path* dir = new fs::path([] {
     std::random_device rd;
     fs::path d = fs::temp_directory_path() /
                  ("rt3_spm_test." + std::to_string(::getpid()) + "." + std::to_string(rd()));
     fs::create_directories(d);
     return d;
-  }();
-  return dir;
+  }());
+  return *dir;
 }
 
 struct ScratchCleanup {
@@ -122,12 +126,21 @@ std::string train_with_cli(const std::string& name, const std::string& flags) {
   return read_file(prefix.string() + ".model");
 }
 
-std::string train_with_library(rt3::SpmTrainOptions::ModelType type, int vocab, bool byte_fallback) {
-  rt3::SpmTrainOptions o;
-  o.model_type = type;
-  o.vocab_size = vocab;
-  o.byte_fallback = byte_fallback;
-  return rt3::train_sentencepiece(training_sample(), o);  // normalization: nmt_nfkc (default)
+// Trained once per process and shared by the tests that need the same model.
+const std::string& train_with_library(rt3::SpmTrainOptions::ModelType type, int vocab,
+                                      bool byte_fallback) {
+  static std::map<std::tuple<int, int, bool>, std::string> cache;
+  const auto key = std::make_tuple(static_cast<int>(type), vocab, byte_fallback);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    rt3::SpmTrainOptions o;
+    o.model_type = type;
+    o.vocab_size = vocab;
+    o.byte_fallback = byte_fallback;
+    // Normalization is the trainer's default, nmt_nfkc (SpmTrainOptions has no option for it).
+    it = cache.emplace(key, rt3::train_sentencepiece(training_sample(), o)).first;
+  }
+  return it->second;
 }
 
 // Strings that exercise whitespace handling, unknown characters, normalization and odd bytes.
@@ -283,6 +296,24 @@ TEST_F(SpmModelTest, SpmModelUserDefinedSymbolsAndCharModelMatch) {
         "bpe identity 800");
 }
 
+TEST_F(SpmModelTest, SpmModelRejectsUnsupportedOptionsClearly) {
+  if (!have_spm_train()) GTEST_SKIP() << "spm_train not installed";
+  auto message_of = [](const std::string& bytes) -> std::string {
+    try {
+      rt3::SpmModel::from_bytes(bytes);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_NE(message_of(train_with_cli("word", "--model_type=word --vocab_size=500")).find("WORD"),
+            std::string::npos);
+  EXPECT_NE(message_of(train_with_cli("suffix", "--model_type=unigram --vocab_size=300 "
+                                                "--treat_whitespace_as_suffix=true"))
+                .find("treat_whitespace_as_suffix"),
+            std::string::npos);
+}
+
 TEST_F(SpmModelTest, SpmModelFromFileEqualsFromBytes) {
   const std::string bytes = train_with_library(rt3::SpmTrainOptions::ModelType::kUnigram, 300, false);
   const fs::path path = scratch_dir() / "from_file.model";
@@ -312,7 +343,7 @@ TEST(SpmModel, SpmModelRejectsCorruptBytes) {
   EXPECT_NE(message_of("\x0a\x03\x0a\x01x").find("UNKNOWN"), std::string::npos);  // no <unk>
 }
 
-TEST(SpmModel, SpmModelTruncatedOrMutatedModelNeverCrashes) {
+TEST_F(SpmModelTest, SpmModelTruncatedOrMutatedModelNeverCrashes) {
   const std::string bytes = train_with_library(rt3::SpmTrainOptions::ModelType::kUnigram, 300, false);
   // Every truncation either loads (a protobuf cut at a field boundary is still a valid message)
   // or throws std::runtime_error; cutting inside the first piece must throw.
@@ -346,7 +377,7 @@ TEST(SpmModel, SpmModelTruncatedOrMutatedModelNeverCrashes) {
   std::cout << "[ spm ] " << loaded << " of 300 mutated models still loaded\n";
 }
 
-TEST(SpmModel, SpmModelDecodeRejectsBadIds) {
+TEST_F(SpmModelTest, SpmModelDecodeRejectsBadIds) {
   const rt3::SpmModel m = rt3::SpmModel::from_bytes(
       train_with_library(rt3::SpmTrainOptions::ModelType::kUnigram, 300, false));
   EXPECT_THROW(m.decode({-1}), std::out_of_range);
