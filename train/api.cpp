@@ -93,20 +93,19 @@ TrainResult train(const TrainRequest& req) {
     if (has_checkpoint(req.out_dir) || fs::exists(fs::path(req.out_dir) / kRunFile))
       throw std::runtime_error("'" + req.out_dir + "' already holds a run: use --resume to continue it, or another --out");
     cfg = default_config(parse_task(req.task));
+    if (!req.init_dir.empty()) {
+      if (is_lm(cfg.task)) throw std::runtime_error("--init takes a Hugging Face DistilBERT: use it with --task spam or wordnet");
+      if (!fs::exists(fs::path(req.init_dir) / "vocab.txt"))
+        throw std::runtime_error("'" + req.init_dir + "' has no vocab.txt");
+      // Architecture from the checkpoint; labels from the task (the head is re-initialised if they differ).
+      cfg.distilbert = read_hf_config(req.init_dir);
+      cfg.distilbert.labels.clear();
+      cfg.train.seq_len = std::min(cfg.train.seq_len, cfg.distilbert.max_position_embeddings);
+    }
     if (!req.config_file.empty()) cfg = load_config_file(cfg, req.config_file);
   }
   if (req.steps > 0) cfg.train.steps = req.steps;
   const bool init = !req.init_dir.empty() && !req.resume;
-  if (init) {
-    if (is_lm(cfg.task)) throw std::runtime_error("--init takes a Hugging Face DistilBERT: use it with --task spam or wordnet");
-    // Architecture from the checkpoint; labels from the task (the head is re-initialised if they differ).
-    cfg.distilbert = read_hf_config(req.init_dir);
-    cfg.distilbert.labels.clear();
-    if (!req.config_file.empty()) cfg = load_config_file(cfg, req.config_file);
-    if (cfg.train.seq_len > cfg.distilbert.max_position_embeddings) cfg.train.seq_len = cfg.distilbert.max_position_embeddings;
-    if (!fs::exists(fs::path(req.init_dir) / "vocab.txt"))
-      throw std::runtime_error("'" + req.init_dir + "' has no vocab.txt");
-  }
   fs::create_directories(req.out_dir);
   if (init) fs::copy_file(fs::path(req.init_dir) / "vocab.txt", fs::path(req.out_dir) / "vocab.txt",
                           fs::copy_options::overwrite_existing);

@@ -45,8 +45,32 @@ int run_program(const std::vector<std::string>& argv, const std::string& log_pat
 
 }  // namespace
 
+std::vector<std::string> split_sentences(const std::string& text, size_t max_bytes) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    const auto b = cur.find_first_not_of(" \t\r\n");
+    if (b != std::string::npos) out.push_back(cur.substr(b, cur.find_last_not_of(" \t\r\n") - b + 1));
+    cur.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      flush();
+      continue;
+    }
+    cur += c;
+    const bool end_mark = c == '.' || c == '?' || c == '!';
+    const bool next_space = i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '\n');
+    // A very long run without sentence marks is cut at a space so it stays one "sentence".
+    if ((end_mark && next_space) || (cur.size() >= max_bytes && c == ' ')) flush();
+  }
+  flush();
+  return out;
+}
+
 void train_lm_tokenizer(const std::vector<data::Document>& train_docs, int64_t vocab_size, const std::string& out_path) {
-  // SentencePiece learns from "sentences": paragraphs (non-empty lines) of the training speeches.
+  // SentencePiece learns from sentences of the training speeches (each speech is one line).
   // Training runs Debian's spm_train in a child process: libsentencepiece_train carries its own
   // protobuf, which cannot share a process with LibTorch's. The runtime encodes with our own,
   // protobuf-free SpmModel, tested id-for-id against libsentencepiece.
@@ -57,25 +81,21 @@ void train_lm_tokenizer(const std::vector<data::Document>& train_docs, int64_t v
   {
     std::ofstream f(input, std::ios::binary | std::ios::trunc);
     if (!f) throw std::runtime_error("cannot write '" + input + "'");
-    for (const auto& d : train_docs) {
-      std::istringstream in(d.text);
-      std::string line;
-      while (std::getline(in, line))
-        if (line.find_first_not_of(" \t\r") != std::string::npos) {
-          f << line << '\n';
-          ++lines;
-        }
-    }
+    for (const auto& d : train_docs)
+      for (const auto& sentence : split_sentences(d.text)) {
+        f << sentence << '\n';
+        ++lines;
+      }
   }
   if (lines == 0) throw std::runtime_error("cannot train the LM tokenizer: the training split is empty");
   const std::string log = (dir.empty() ? std::string(".") : dir) + "/tokenizer-train.log";
-  // Every option spelled out (all are spm_train defaults except vocab size, threads and the
-  // 4192-byte sentence limit raised so long paragraphs are not skipped).
+  // Every option spelled out (spm_train defaults except vocab size, coverage, threads and a
+  // sentence limit above split_sentences' cap, so no sentence is skipped).
   const int rc = run_program({"spm_train", "--input=" + input, "--model_prefix=" + prefix,
                               "--vocab_size=" + std::to_string(vocab_size), "--model_type=unigram",
                               "--normalization_rule_name=nmt_nfkc", "--character_coverage=0.9999",
                               "--byte_fallback=false", "--unk_id=0", "--bos_id=1", "--eos_id=2", "--pad_id=-1",
-                              "--max_sentence_length=16384", "--num_threads=2", "--minloglevel=1"},
+                              "--max_sentence_length=8192", "--num_threads=2", "--minloglevel=1"},
                              log);
   fs::remove(input);
   fs::remove(prefix + ".vocab");
@@ -96,11 +116,9 @@ std::vector<int32_t> SpmEncoder::encode_documents(const std::vector<data::Docume
   std::vector<int32_t> out;
   const int32_t eos = spm_->eos_id();
   for (const auto& d : docs) {
-    std::istringstream in(d.text);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      auto ids = spm_->encode(line);
+    // Sentence by sentence, exactly as the tokenizer was trained.
+    for (const auto& sentence : split_sentences(d.text)) {
+      auto ids = spm_->encode(sentence);
       out.insert(out.end(), ids.begin(), ids.end());
     }
     if (eos >= 0) out.push_back(eos);

@@ -15,6 +15,10 @@ class WordPieceTokenizer;
 
 namespace rt3::train {
 
+// Splits text into sentences (after . ? ! followed by a space, and at newlines); a run longer
+// than max_bytes without such a mark is cut at the next space. Whitespace-only pieces dropped.
+std::vector<std::string> split_sentences(const std::string& text, size_t max_bytes = 2000);
+
 // Trains the LM's SentencePiece model on the training documents only (never valid/test).
 void train_lm_tokenizer(const std::vector<data::Document>& train_docs, int64_t vocab_size, const std::string& out_path);
 
