@@ -24,7 +24,7 @@ test: setup
 
 demo: setup
 	$(MAKE) build
-	./$(BUILD)/rt3 demo --out runs/demo
+	./$(BUILD)/rt3 demo --out runs/demo --resume
 
 clean:
 	rm -rf $(BUILD)

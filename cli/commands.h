@@ -19,6 +19,7 @@ Runner add_doctor(CLI::App& app, GlobalOptions& g);
 Runner add_train(CLI::App& app, GlobalOptions& g);
 Runner add_eval(CLI::App& app, GlobalOptions& g);
 Runner add_import(CLI::App& app, GlobalOptions& g);
+Runner add_demo(CLI::App& app, GlobalOptions& g);
 #endif
 
 }  // namespace rt3::cli

@@ -16,7 +16,7 @@ std::string task_name(TaskKind t);
 inline bool is_lm(TaskKind t) { return t == TaskKind::kSotu; }
 
 struct TrainOptions {
-  int64_t steps = 1200;
+  int64_t steps = 800;
   int64_t batch_size = 16;
   int64_t seq_len = 128;         // LM: tokens per window. Classifiers: max tokens incl. [CLS]/[SEP]
   double lr = 1e-3;

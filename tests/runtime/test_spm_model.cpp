@@ -18,9 +18,9 @@
 
 #include <unistd.h>
 
-#include "runtime/tokenizer/sentencepiece.h"
+#include "tests/reference/libspm_tokenizer.h"
 #include "runtime/tokenizer/spm_model.h"
-#include "train/data/spm_train.h"
+#include "tests/reference/libspm_train.h"
 
 namespace {
 

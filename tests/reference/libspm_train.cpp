@@ -1,4 +1,4 @@
-#include "train/data/spm_train.h"
+#include "tests/reference/libspm_train.h"
 
 #include <sentencepiece_trainer.h>
 

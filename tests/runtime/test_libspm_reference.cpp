@@ -1,5 +1,5 @@
-// SentencePiece training (train/data/spm_train.h) and the runtime wrapper
-// (runtime/tokenizer/sentencepiece.h), on sentences from real State of the Union speeches.
+// SentencePiece training (tests/reference/libspm_train.h) and the runtime wrapper
+// (tests/reference/libspm_tokenizer.h), on sentences from real State of the Union speeches.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -13,8 +13,8 @@
 
 #include <unistd.h>
 
-#include "runtime/tokenizer/sentencepiece.h"
-#include "train/data/spm_train.h"
+#include "tests/reference/libspm_tokenizer.h"
+#include "tests/reference/libspm_train.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "runtime/tokenizer/sentencepiece.h"
+#include "tests/reference/libspm_tokenizer.h"
 
 #include <sentencepiece_processor.h>
 

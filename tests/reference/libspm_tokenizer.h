@@ -1,4 +1,4 @@
-// SentencePiece tokenizer for models trained by train/data/spm_train.h (or any .model file).
+// SentencePiece tokenizer for models trained by tests/reference/libspm_train.h (or any .model file).
 // A thin wrapper of libsentencepiece; the library's header stays out of ours (pImpl) so code
 // that includes this does not need sentencepiece's include paths.
 // Build note: Debian's libsentencepiece exports a bundled protobuf that clashes with LibTorch's,

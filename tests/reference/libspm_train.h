@@ -1,5 +1,5 @@
 // Trains SentencePiece models (host side only: libsentencepiece_train never ships to devices).
-// The result loads with rt3::SentencePieceTokenizer (runtime/tokenizer/sentencepiece.h).
+// The result loads with rt3::SentencePieceTokenizer (tests/reference/libspm_tokenizer.h).
 // Built into the test-only target rt3_spm_reference for now (libsentencepiece's bundled protobuf
 // clashes with LibTorch's); see docs/tokenizers.md.
 #pragma once

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `rt3 demo --budget tiny` runs every landed stage and writes a summary whose numbers agree with
+# each other; --resume then skips the finished stages.
+set -euo pipefail
+RT3="$1"
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+"$RT3" demo --budget tiny --out "$T/demo" --threads 1 > "$T/out.txt" 2> "$T/err.txt"
+python3 - "$T/demo/summary.json" <<'PY'
+import json, math, sys
+s = json.load(open(sys.argv[1]))
+assert s["budget"] == "tiny", s
+assert set(s["stages"]) == {"lm", "spam"}, s["stages"].keys()
+lm = s["stages"]["lm"]["test"]["metrics"]
+assert abs(lm["perplexity"] - math.exp(lm["loss"])) < 1e-6 * lm["perplexity"], lm
+assert 0 <= lm["accuracy"] <= 1, lm
+spam = s["stages"]["spam"]["test"]["metrics"]
+assert 0 <= spam["accuracy"] <= 1 and 0 <= spam["macro_f1"] <= 1, spam
+for name, st in s["stages"].items():
+    tr = st["train"]
+    assert tr["steps_done"] > 0 and tr["parameters"] > 0 and tr["tokens_per_s"] > 0, (name, tr)
+    assert math.isfinite(tr["final_train_loss"]), (name, tr)
+print("summary consistent")
+PY
+start=$(date +%s)
+"$RT3" demo --budget tiny --out "$T/demo" --threads 1 --resume 2> "$T/err2.txt" > /dev/null
+grep -q "done earlier, skipped" "$T/err2.txt" || { echo "FAIL: --resume did not skip finished stages"; cat "$T/err2.txt"; exit 1; }
+# Without --resume an existing demo is refused rather than overwritten.
+if "$RT3" demo --budget tiny --out "$T/demo" 2> "$T/err3.txt"; then echo "FAIL: overwrote a finished demo"; exit 1; fi
+grep -q "already holds a demo" "$T/err3.txt"
+echo "demo test passed"
