@@ -47,4 +47,9 @@ python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if
 echo "garbage" > "$T/full/model.safetensors"
 if "$RT3" eval "$T/full" 2> "$T/err"; then echo "FAIL: eval accepted corrupt weights"; exit 1; fi
 grep -q "corrupt or incompatible weights file" "$T/err" || { echo "FAIL: unclear error:"; cat "$T/err"; exit 1; }
+# So is a corrupt checkpoint on --resume.
+echo "garbage" > "$T/killed/checkpoint/optimizer.pt"
+if "$RT3" train --resume --out "$T/killed" --threads 1 2> "$T/err2"; then echo "FAIL: resumed from a corrupt checkpoint"; exit 1; fi
+grep -q "corrupt checkpoint" "$T/err2" || { echo "FAIL: unclear error:"; cat "$T/err2"; exit 1; }
+[ "$(wc -l < "$T/err2")" -le 3 ] || { echo "FAIL: error is not short:"; cat "$T/err2"; exit 1; }
 echo "resume test passed"
