@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
 
   std::map<std::string, rt3::cli::Runner> runners;
   runners["doctor"] = rt3::cli::add_doctor(app, g);
+  runners["export"] = rt3::cli::add_export(app, g);
+  runners["inspect"] = rt3::cli::add_inspect(app, g);
+  runners["run"] = rt3::cli::add_run(app, g);
 #ifdef RT3_WITH_TRAIN
   runners["train"] = rt3::cli::add_train(app, g);
   runners["eval"] = rt3::cli::add_eval(app, g);

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "train/models/config.h"
+#include "runtime/model/config.h"
 
 namespace rt3::train {
 

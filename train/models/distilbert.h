@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "train/models/attention.h"
-#include "train/models/config.h"
+#include "runtime/model/config.h"
 #include "train/models/transformer_lm.h"  // FeedForward
 
 namespace rt3::models {

@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "train/models/attention.h"
-#include "train/models/config.h"
+#include "runtime/model/config.h"
 
 namespace rt3::models {
 

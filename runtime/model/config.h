@@ -1,5 +1,5 @@
 #pragma once
-// Model configurations. Torch-free: the CLI, the exporter and (later) the runtime share them.
+// Model configurations, shared by training, the exporter and the runtime (torch-free).
 #include <cstdint>
 #include <string>
 #include <vector>

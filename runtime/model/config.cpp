@@ -1,4 +1,4 @@
-#include "train/models/config.h"
+#include "runtime/model/config.h"
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>

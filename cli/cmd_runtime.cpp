@@ -1,0 +1,226 @@
+// Runtime verbs (no LibTorch needed): `rt3 export` writes a bundle from a training run,
+// `rt3 inspect` describes one, `rt3 run` classifies or generates with the torch-free engine.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "rt3/engine.h"
+#include "runtime/format/bundle.h"
+#include "runtime/model/config.h"
+
+namespace rt3::cli {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string human_bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", b / 1048576.0);
+  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
+  return buf;
+}
+
+// Tokenizer settings for a run directory: classifiers use BERT uncased WordPiece truncated to
+// the sequence length they were trained with; the LM uses its SentencePiece model.
+format::TokenizerInfo tokenizer_for_run(const fs::path& dir) {
+  format::TokenizerInfo t;
+  if (fs::exists(dir / "vocab.txt")) {
+    t.type = format::TokenizerType::kWordPiece;
+    t.lowercase = true;
+    std::ifstream f(dir / "rt3_train.json");
+    if (f) {
+      json run = json::parse(f, nullptr, /*allow_exceptions=*/false);
+      if (run.is_object() && run.contains("train") && run["train"].contains("seq_len"))
+        t.max_len = run["train"]["seq_len"].get<int64_t>();
+    }
+  } else if (fs::exists(dir / "tokenizer.model")) {
+    t.type = format::TokenizerType::kSentencePiece;
+  } else {
+    throw std::runtime_error("'" + dir.string() + "' has no tokenizer (vocab.txt or tokenizer.model)");
+  }
+  return t;
+}
+
+json inspect_json(const format::Bundle& b, const std::string& path) {
+  json j;
+  j["path"] = path;
+  j["file_bytes"] = fs::file_size(path);
+  j["format_version"] = b.format_version();
+  j["rt3_version"] = b.rt3_version();
+  j["model_type"] = format::model_type_name(b.model_type());
+  j["config"] = b.model_type() == format::BundleModelType::kTransformerLm ? models::to_json(b.lm_config())
+                                                                           : models::to_json(b.distilbert_config());
+  j["tokenizer"] = {{"type", b.tokenizer().type == format::TokenizerType::kWordPiece ? "wordpiece" : "sentencepiece"},
+                    {"bytes", b.tokenizer_bytes().size()},
+                    {"lowercase", b.tokenizer().lowercase},
+                    {"max_len", b.tokenizer().max_len}};
+  uint64_t params = 0, weight_bytes = 0;
+  json tensors = json::array();
+  for (const auto& t : b.file().tensors()) {
+    tensors.push_back({{"name", t.name}, {"dtype", format::dtype_name(t.dtype)}, {"shape", t.shape}, {"bytes", t.nbytes}});
+    if (t.dtype == format::DType::F32) {
+      params += t.numel();
+      weight_bytes += t.nbytes;
+    }
+  }
+  j["parameters"] = params;
+  j["weight_bytes"] = weight_bytes;
+  j["tensors"] = tensors;
+  json variants = json::array();
+  for (const auto& v : b.variants()) variants.push_back({{"name", v.name}, {"sparsity", v.sparsity}, {"tensors", v.tensors}});
+  j["variants"] = variants;
+  j["level_to_variant"] = b.level_to_variant();
+  j["device_profile"] = json::parse(b.device_profile_json());
+  return j;
+}
+
+}  // namespace
+
+Runner add_export(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("export", "Write a model bundle (.rt3) from a training run directory");
+  struct Opts {
+    std::string checkpoint, out;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--checkpoint", o->checkpoint, "Run directory (rt3 train / rt3 import output)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", o->out, "Bundle file to write, e.g. model.rt3")->required();
+  cmd->add_flag("--json", g.json, "Print the bundle summary as JSON");
+  return [o, &g]() {
+    auto writer = format::BundleWriter::from_run_dir(o->checkpoint, tokenizer_for_run(o->checkpoint));
+    writer.write(o->out);  // atomic; validated with the loader's own checks before renaming
+    auto bundle = format::Bundle::open(o->out);
+    json j = inspect_json(bundle, o->out);
+    if (g.json) {
+      j.erase("tensors");
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::printf("wrote %s: %s, %llu parameters, %s\n", o->out.c_str(), j["model_type"].get<std::string>().c_str(),
+                  (unsigned long long)j["parameters"].get<uint64_t>(), human_bytes(j["file_bytes"]).c_str());
+    }
+    return 0;
+  };
+}
+
+Runner add_inspect(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("inspect", "Describe a model bundle: model, sizes, tensors, variants");
+  struct Opts {
+    std::string path;
+    bool tensors = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("bundle", o->path, "Bundle file (.rt3)")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--tensors", o->tensors, "List every tensor");
+  cmd->add_flag("--json", g.json, "Print JSON");
+  return [o, &g]() {
+    auto bundle = format::Bundle::open(o->path);
+    json j = inspect_json(bundle, o->path);
+    if (g.json) {
+      if (!o->tensors) j.erase("tensors");
+      std::printf("%s\n", j.dump(2).c_str());
+      return 0;
+    }
+    std::printf("%s\n  format v%d, written by rt3 %s, %s\n", o->path.c_str(), j["format_version"].get<int>(),
+                j["rt3_version"].get<std::string>().c_str(), human_bytes(j["file_bytes"]).c_str());
+    std::printf("  model      %s\n", j["model_type"].get<std::string>().c_str());
+    for (auto it = j["config"].begin(); it != j["config"].end(); ++it)
+      if (it.key() != "id2label" && it.key() != "label2id" && it.key() != "architectures")
+        std::printf("    %-26s %s\n", it.key().c_str(), it.value().dump().c_str());
+    std::printf("  tokenizer  %s (%s)\n", j["tokenizer"]["type"].get<std::string>().c_str(),
+                human_bytes(j["tokenizer"]["bytes"]).c_str());
+    std::printf("  weights    %llu parameters, %s fp32 in %zu tensors\n", (unsigned long long)j["parameters"].get<uint64_t>(),
+                human_bytes(j["weight_bytes"]).c_str(), j["tensors"].size());
+    std::printf("  variants   %zu%s\n", j["variants"].size(), j["variants"].empty() ? " (dense only)" : "");
+    for (const auto& v : j["variants"])
+      std::printf("    %-12s sparsity %.3f\n", v["name"].get<std::string>().c_str(), v["sparsity"].get<double>());
+    if (o->tensors)
+      for (const auto& t : j["tensors"])
+        std::printf("    %-60s %-4s %-16s %s\n", t["name"].get<std::string>().c_str(), t["dtype"].get<std::string>().c_str(),
+                    t["shape"].dump().c_str(), human_bytes(t["bytes"]).c_str());
+    return 0;
+  };
+}
+
+Runner add_run(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("run", "Classify or generate with a bundle (torch-free runtime); reads stdin lines without --text");
+  struct Opts {
+    std::string path, text;
+    int max_new_tokens = 32;
+    uint64_t seed = 0;
+    int top_k = 40;
+    float temperature = 1.0f;
+    bool sample = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("bundle", o->path, "Bundle file (.rt3)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--text", o->text, "Input text (otherwise one input per stdin line)");
+  cmd->add_option("--max-new-tokens", o->max_new_tokens, "LM: tokens to generate")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_flag("--sample", o->sample, "LM: top-k sampling instead of greedy decoding");
+  cmd->add_option("--top-k", o->top_k, "LM sampling: keep the k most likely tokens")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--temperature", o->temperature, "LM sampling temperature")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o->seed, "LM sampling seed")->capture_default_str();
+  cmd->add_option("--threads", g.threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", g.json, "One JSON object per input");
+  return [o, &g]() {
+    EngineOptions eo;
+    eo.threads = g.threads;
+    auto engine = Engine::load(o->path, eo);
+    auto handle = [&](const std::string& text) {
+      const auto t0 = std::chrono::steady_clock::now();
+      json j = {{"input", text}};
+      if (engine->model_type() == ModelType::kDistilBertClassifier) {
+        ClassifyResult r = engine->classify(text);
+        j["label"] = r.label_name;
+        j["label_id"] = r.label;
+        json probs = json::object();
+        for (size_t i = 0; i < r.probabilities.size(); ++i) probs[engine->labels()[i]] = r.probabilities[i];
+        j["probabilities"] = probs;
+      } else {
+        GenerateOptions go;
+        go.max_new_tokens = o->max_new_tokens;
+        go.greedy = !o->sample;
+        go.top_k = o->top_k;
+        go.temperature = o->temperature;
+        go.seed = o->seed;
+        GenerateResult r = engine->generate(text, go);
+        j["generated"] = r.text;
+        j["tokens"] = r.token_ids.size();
+        j["stopped_at_eos"] = r.stopped_at_eos;
+      }
+      j["ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (g.json) {
+        std::printf("%s\n", j.dump().c_str());
+      } else if (j.contains("label")) {
+        std::string probs;
+        for (auto it = j["probabilities"].begin(); it != j["probabilities"].end(); ++it) {
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "%s%s=%.4f", probs.empty() ? "" : " ", it.key().c_str(), it.value().get<double>());
+          probs += buf;
+        }
+        std::printf("%s\t%s\n", j["label"].get<std::string>().c_str(), probs.c_str());
+      } else {
+        std::printf("%s%s\n", text.c_str(), j["generated"].get<std::string>().c_str());
+      }
+      std::fflush(stdout);
+    };
+    if (!o->text.empty()) {
+      handle(o->text);
+    } else {
+      std::string line;
+      while (std::getline(std::cin, line)) handle(line);
+    }
+    return 0;
+  };
+}
+
+}  // namespace rt3::cli

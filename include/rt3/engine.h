@@ -1,0 +1,117 @@
+#pragma once
+// rt3::Engine: the public C++ API of the RT3 runtime. Loads a model bundle (docs/format.md) and
+// runs it: classification for a DistilBERT bundle, text generation for a Transformer LM bundle.
+// The C API (rt3/rt3.h) is a thin wrapper of this class.
+//
+// Thread-safety: an Engine owns its thread pool, packed weights and scratch buffers; there is no
+// global state. Calls on one Engine are serialised by an internal mutex (safe to call from
+// several threads, but they run one at a time). Different Engines are fully independent and
+// may run concurrently. The const accessors (model_type(), labels(), ...) never block.
+//
+// Errors: every failure throws rt3::Error (a std::runtime_error) with a message that names the
+// file or the argument at fault, and a code(). Nothing in the runtime calls exit().
+//
+// This header includes only the standard library: no SIMD, no JSON, no third-party headers.
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rt3 {
+
+class Error : public std::runtime_error {
+ public:
+  enum class Code {
+    kLoad,             // the bundle could not be read or failed validation
+    kInvalidArgument,  // bad argument (null pointer, id outside the vocab, wrong model type, ...)
+    kTooLong,          // input longer than the model's context (max_len / max positions)
+    kInternal,         // anything else (out of memory, a bug)
+  };
+  Error(Code code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Code code() const noexcept { return code_; }
+
+ private:
+  Code code_;
+};
+
+enum class ModelType { kTransformerLm, kDistilBertClassifier };
+
+struct EngineOptions {
+  int threads = 1;  // worker threads of this engine's pool (>= 1; the caller counts as one)
+};
+
+struct ClassifyResult {
+  int label = 0;                     // argmax of the logits
+  std::string label_name;            // config id2label[label]
+  std::vector<float> probabilities;  // softmax of the logits
+  std::vector<float> logits;
+};
+
+struct GenerateOptions {
+  int max_new_tokens = 32;
+  // Greedy (argmax) when true; otherwise sample from the top_k most likely tokens
+  // (top_k <= 0 = whole vocab) after dividing the logits by temperature (> 0).
+  bool greedy = true;
+  int top_k = 40;
+  float temperature = 1.0f;
+  uint64_t seed = 0;        // sampling seed: the same seed, prompt and options give the same text
+  bool stop_at_eos = true;  // stop after the tokenizer's end-of-sequence id is produced
+};
+
+struct GenerateResult {
+  std::string text;                  // the generated continuation only (decoded token_ids)
+  std::vector<int32_t> token_ids;    // generated ids (includes the eos that stopped it, if any)
+  std::vector<int32_t> prompt_ids;   // the context fed to the model before generating
+  bool stopped_at_eos = false;
+};
+
+class Engine {
+ public:
+  // Loads and validates the bundle, builds the tokenizer and packs the weights. The file is not
+  // needed afterwards. Throws Error kLoad with the bundle's validation message.
+  static std::unique_ptr<Engine> load(const std::string& path, const EngineOptions& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  ModelType model_type() const;
+  const char* model_type_name() const;  // "transformer_lm" / "distilbert_classifier"
+  int threads() const;
+  int64_t vocab_size() const;
+  // Longest input in tokens: LM max_len; classifier: the tokenizer's max_len (texts are
+  // truncated to it, [CLS]/[SEP] included).
+  int64_t max_len() const;
+  // Classifier label names in id order (empty for an LM).
+  const std::vector<std::string>& labels() const;
+
+  // Tokenizer access. LM: SentencePiece ids, no specials. Classifier: [CLS] text [SEP],
+  // truncated to max_len().
+  std::vector<int32_t> tokenize(const std::string& text) const;
+  std::string detokenize(const std::vector<int32_t>& ids) const;
+
+  // ---- classifier (kDistilBertClassifier; Error kInvalidArgument otherwise) -----------------
+  // Tokenizes each text ([CLS] ... [SEP], truncated to max_len()), pads the batch to its longest
+  // member, runs one batched forward.
+  std::vector<ClassifyResult> classify(const std::vector<std::string>& texts);
+  ClassifyResult classify(const std::string& text);
+  // Raw forward: ids and mask [batch, seq_len] row-major -> logits [batch, num_labels].
+  // seq_len above the model's positions: Error kTooLong.
+  std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len);
+
+  // ---- language model (kTransformerLm; Error kInvalidArgument otherwise) --------------------
+  // Context = [eos] + tokenize(prompt) when the tokenizer has an eos id (the training stream puts
+  // eos before every document), else tokenize(prompt). The context is prefilled in one forward,
+  // then one token per step with the KV cache. Error kTooLong when context + max_new_tokens
+  // exceeds max_len(), checked before any work.
+  GenerateResult generate(const std::string& prompt, const GenerateOptions& options = {});
+  // Full forward: logits [n, vocab] for ids[0..n). n > max_len(): Error kTooLong.
+  std::vector<float> lm_logits(const int32_t* ids, int64_t n);
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rt3

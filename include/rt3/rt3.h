@@ -1,0 +1,90 @@
+/* RT3 runtime C API: load a model bundle, classify text or generate text.
+ *
+ * Opaque handle with an init/free pair (rt3_engine_load / rt3_engine_free). Every function
+ * returns an rt3_status; no C++ exception ever crosses this boundary. On failure the message is
+ * available from rt3_last_error(engine) (for failures of calls on that engine) or
+ * rt3_last_error(NULL) (the calling thread's last failure of any call, including loads, which
+ * have no engine yet).
+ *
+ * Thread-safety: calls on one engine are serialised internally; distinct engines are
+ * independent. The string returned by rt3_last_error(engine) stays valid until the next call on
+ * that engine; rt3_last_error(NULL) until the calling thread's next failing call.
+ */
+#ifndef RT3_RT3_H
+#define RT3_RT3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rt3_engine rt3_engine;
+
+typedef enum rt3_status {
+  RT3_OK = 0,
+  RT3_ERR_INVALID_ARGUMENT = 1, /* null pointer, bad option, wrong model type for the call */
+  RT3_ERR_LOAD = 2,             /* bundle missing, unreadable or failing validation */
+  RT3_ERR_TOO_LONG = 3,         /* input longer than the model's context */
+  RT3_ERR_BUFFER_TOO_SMALL = 4, /* an output buffer cannot hold the result */
+  RT3_ERR_INTERNAL = 5          /* out of memory or an unexpected failure */
+} rt3_status;
+
+typedef enum rt3_model_type {
+  RT3_MODEL_TRANSFORMER_LM = 0,
+  RT3_MODEL_DISTILBERT_CLASSIFIER = 1
+} rt3_model_type;
+
+/* Stable name of a status, e.g. "RT3_ERR_LOAD". */
+const char* rt3_status_name(rt3_status status);
+
+/* Loads `path` with `threads` worker threads (>= 1). On success *out_engine is the new engine;
+ * on failure it is set to NULL and rt3_last_error(NULL) says why. */
+rt3_status rt3_engine_load(const char* path, int threads, rt3_engine** out_engine);
+/* NULL is a no-op. */
+void rt3_engine_free(rt3_engine* engine);
+
+/* Message of the last failed call on `engine` ("" if none); with NULL, the calling thread's last
+ * failure. Never NULL. */
+const char* rt3_last_error(const rt3_engine* engine);
+
+/* engine must not be NULL (NULL reads as RT3_MODEL_TRANSFORMER_LM). */
+rt3_model_type rt3_engine_model_type(const rt3_engine* engine);
+/* Classifier: number of labels and the name of one (NULL when out of range); LM: 0 / NULL. */
+int rt3_num_labels(const rt3_engine* engine);
+const char* rt3_label_name(const rt3_engine* engine, int label);
+
+/* Classifies UTF-8 `text`. *out_label receives the argmax label. `probs` (may be NULL when
+ * probs_capacity is 0) receives the softmax over the labels; if probs_capacity is smaller than
+ * rt3_num_labels() nothing is written and RT3_ERR_BUFFER_TOO_SMALL is returned. */
+rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity);
+
+typedef struct rt3_generate_options {
+  int max_new_tokens; /* >= 0 */
+  int greedy;         /* non-zero: argmax; zero: top-k sampling */
+  int top_k;          /* <= 0: whole vocabulary */
+  float temperature;  /* > 0 (sampling only) */
+  uint64_t seed;      /* sampling seed */
+  int stop_at_eos;    /* non-zero: stop at the end-of-sequence token */
+} rt3_generate_options;
+
+/* Defaults: 32 tokens, greedy, top_k 40, temperature 1, seed 0, stop at eos. */
+rt3_generate_options rt3_generate_default_options(void);
+
+/* Generates a continuation of UTF-8 `prompt` into out_buf (NUL-terminated UTF-8 text of the
+ * generated tokens only). seed == 0: greedy; otherwise top-k (40) sampling at temperature 1
+ * with that seed. If out_capacity cannot hold the text and its NUL, out_buf gets "" (when
+ * out_capacity > 0) and RT3_ERR_BUFFER_TOO_SMALL is returned; the message says the size needed. */
+rt3_status rt3_generate(rt3_engine* engine, const char* prompt, int max_new_tokens, uint64_t seed, char* out_buf,
+                        size_t out_capacity);
+/* Same with explicit options. *out_needed (may be NULL) receives the bytes the text needs
+ * including the NUL, also when the buffer is too small. */
+rt3_status rt3_generate_ex(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
+                           char* out_buf, size_t out_capacity, size_t* out_needed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RT3_RT3_H */

@@ -1,0 +1,189 @@
+// The C API (include/rt3/rt3.h) over rt3::Engine. Every entry point catches everything: no
+// exception crosses the C boundary.
+#include "rt3/rt3.h"
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+
+#include "rt3/engine.h"
+
+struct rt3_engine {
+  std::unique_ptr<rt3::Engine> engine;
+  mutable std::mutex error_mu;
+  std::string last_error;
+};
+
+namespace {
+
+thread_local std::string g_thread_error;
+
+rt3_status status_of(rt3::Error::Code c) {
+  switch (c) {
+    case rt3::Error::Code::kLoad: return RT3_ERR_LOAD;
+    case rt3::Error::Code::kInvalidArgument: return RT3_ERR_INVALID_ARGUMENT;
+    case rt3::Error::Code::kTooLong: return RT3_ERR_TOO_LONG;
+    case rt3::Error::Code::kInternal: return RT3_ERR_INTERNAL;
+  }
+  return RT3_ERR_INTERNAL;
+}
+
+rt3_status fail(rt3_engine* e, rt3_status s, const std::string& msg) noexcept {
+  try {
+    g_thread_error = msg;
+    if (e) {
+      std::lock_guard<std::mutex> lock(e->error_mu);
+      e->last_error = msg;
+    }
+  } catch (...) {
+    // Out of memory while storing the message: the status still says what happened.
+  }
+  return s;
+}
+
+void clear(rt3_engine* e) noexcept {
+  if (!e) return;
+  std::lock_guard<std::mutex> lock(e->error_mu);
+  e->last_error.clear();
+}
+
+// Runs f, mapping every exception to a status and a stored message.
+template <typename F>
+rt3_status run(rt3_engine* e, F&& f) noexcept {
+  try {
+    clear(e);
+    return f();
+  } catch (const rt3::Error& err) {
+    return fail(e, status_of(err.code()), err.what());
+  } catch (const std::bad_alloc&) {
+    return fail(e, RT3_ERR_INTERNAL, "out of memory");
+  } catch (const std::exception& err) {
+    return fail(e, RT3_ERR_INTERNAL, err.what());
+  } catch (...) {
+    return fail(e, RT3_ERR_INTERNAL, "unknown error");
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* rt3_status_name(rt3_status s) {
+  switch (s) {
+    case RT3_OK: return "RT3_OK";
+    case RT3_ERR_INVALID_ARGUMENT: return "RT3_ERR_INVALID_ARGUMENT";
+    case RT3_ERR_LOAD: return "RT3_ERR_LOAD";
+    case RT3_ERR_TOO_LONG: return "RT3_ERR_TOO_LONG";
+    case RT3_ERR_BUFFER_TOO_SMALL: return "RT3_ERR_BUFFER_TOO_SMALL";
+    case RT3_ERR_INTERNAL: return "RT3_ERR_INTERNAL";
+  }
+  return "RT3_ERR_UNKNOWN";
+}
+
+rt3_status rt3_engine_load(const char* path, int threads, rt3_engine** out_engine) {
+  if (!out_engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_load: out_engine is NULL");
+  *out_engine = nullptr;
+  if (!path) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_load: path is NULL");
+  return run(nullptr, [&] {
+    rt3::EngineOptions o;
+    o.threads = threads;
+    auto h = std::make_unique<rt3_engine>();
+    h->engine = rt3::Engine::load(path, o);
+    *out_engine = h.release();
+    return RT3_OK;
+  });
+}
+
+void rt3_engine_free(rt3_engine* engine) { delete engine; }
+
+const char* rt3_last_error(const rt3_engine* engine) {
+  if (!engine) return g_thread_error.c_str();
+  std::lock_guard<std::mutex> lock(engine->error_mu);
+  return engine->last_error.c_str();
+}
+
+rt3_model_type rt3_engine_model_type(const rt3_engine* engine) {
+  if (engine && engine->engine->model_type() == rt3::ModelType::kDistilBertClassifier)
+    return RT3_MODEL_DISTILBERT_CLASSIFIER;
+  return RT3_MODEL_TRANSFORMER_LM;
+}
+
+int rt3_num_labels(const rt3_engine* engine) {
+  return engine ? static_cast<int>(engine->engine->labels().size()) : 0;
+}
+
+const char* rt3_label_name(const rt3_engine* engine, int label) {
+  if (!engine || label < 0 || static_cast<size_t>(label) >= engine->engine->labels().size()) return nullptr;
+  return engine->engine->labels()[static_cast<size_t>(label)].c_str();
+}
+
+rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity) {
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: engine is NULL");
+  if (!text) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: text is NULL");
+  if (probs_capacity > 0 && !probs)
+    return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: probs is NULL but probs_capacity > 0");
+  return run(engine, [&] {
+    const size_t n = engine->engine->labels().size();
+    if (probs && probs_capacity < n)
+      return fail(engine, RT3_ERR_BUFFER_TOO_SMALL,
+                  "rt3_classify: probs_capacity " + std::to_string(probs_capacity) + " < " + std::to_string(n) +
+                      " labels");
+    rt3::ClassifyResult r = engine->engine->classify(std::string(text));
+    if (out_label) *out_label = r.label;
+    if (probs) std::memcpy(probs, r.probabilities.data(), n * sizeof(float));
+    return RT3_OK;
+  });
+}
+
+rt3_generate_options rt3_generate_default_options(void) {
+  rt3_generate_options o;
+  o.max_new_tokens = 32;
+  o.greedy = 1;
+  o.top_k = 40;
+  o.temperature = 1.0f;
+  o.seed = 0;
+  o.stop_at_eos = 1;
+  return o;
+}
+
+rt3_status rt3_generate_ex(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
+                           char* out_buf, size_t out_capacity, size_t* out_needed) {
+  if (out_needed) *out_needed = 0;
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_generate: engine is NULL");
+  if (!prompt || !options) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_generate: prompt or options is NULL");
+  if (out_capacity > 0 && !out_buf)
+    return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_generate: out_buf is NULL but out_capacity > 0");
+  if (out_buf && out_capacity > 0) out_buf[0] = '\0';
+  return run(engine, [&] {
+    rt3::GenerateOptions o;
+    o.max_new_tokens = options->max_new_tokens;
+    o.greedy = options->greedy != 0;
+    o.top_k = options->top_k;
+    o.temperature = options->temperature;
+    o.seed = options->seed;
+    o.stop_at_eos = options->stop_at_eos != 0;
+    rt3::GenerateResult r = engine->engine->generate(std::string(prompt), o);
+    const size_t needed = r.text.size() + 1;
+    if (out_needed) *out_needed = needed;
+    if (needed > out_capacity)
+      return fail(engine, RT3_ERR_BUFFER_TOO_SMALL,
+                  "rt3_generate: the text needs " + std::to_string(needed) + " bytes (with NUL), out_capacity is " +
+                      std::to_string(out_capacity));
+    std::memcpy(out_buf, r.text.c_str(), needed);
+    return RT3_OK;
+  });
+}
+
+rt3_status rt3_generate(rt3_engine* engine, const char* prompt, int max_new_tokens, uint64_t seed, char* out_buf,
+                        size_t out_capacity) {
+  rt3_generate_options o = rt3_generate_default_options();
+  o.max_new_tokens = max_new_tokens;
+  o.greedy = seed == 0 ? 1 : 0;
+  o.seed = seed;
+  return rt3_generate_ex(engine, prompt, &o, out_buf, out_capacity, nullptr);
+}
+
+}  // extern "C"

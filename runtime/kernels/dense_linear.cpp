@@ -1,0 +1,286 @@
+// DenseLinear: y = x W^T + b with W packed once into column panels for a register-blocked
+// microkernel. One source, compiled once per SIMD target by Highway (foreach_target); the
+// target is chosen once, at construction, and its kernel table is stored in the object.
+//
+// Packing (NR = 2 vectors of the chosen target, e.g. 32 floats on AVX-512):
+//   panel p holds output columns [p*NR, p*NR + NR) as K rows of NR contiguous floats:
+//   packed[p][k][j] = W[p*NR + j][k]   (zero for columns past out_features)
+//   so the microkernel reads 2 aligned vectors per k and broadcasts x[r][k] for MR rows.
+//   The bias is packed to panels * NR floats (zeros when there is no bias).
+// Microkernel ("tile"): R rows (1..MR) x NR columns, R*2 vector accumulators (R <= 3 uses extra
+// k-split accumulator sets so the FMA latency chain is hidden in the GEMV / small-M case).
+// Loop nest per task: k-block (KC so a panel slice stays in L1) > panel > MR-row block.
+// Threads split the (M block, panel) grid into contiguous chunks, i.e. mostly over N.
+#include "runtime/kernels/dense_linear.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/format/aligned_buffer.h"
+#include "runtime/threads/thread_pool.h"
+
+#ifndef RT3_DENSE_LINEAR_SHARED
+#define RT3_DENSE_LINEAR_SHARED
+namespace rt3 {
+namespace kernels {
+namespace dense_detail {
+constexpr int kMaxMR = 12;
+constexpr int kMaxNR = 64;
+// c[r][0..NR) for r < R, row stride ldc. bias != null: c = bias + a*b; else c += a*b.
+using TileFn = void (*)(const float* a, int64_t lda, const float* b, int64_t kc, float* c, int64_t ldc,
+                        const float* bias);
+struct GemmKernels {
+  int nr = 0;
+  int mr = 0;
+  int kc = 0;  // k-block for M > MR
+  const char* target = "";
+  TileFn tile[kMaxMR + 1] = {};
+};
+}  // namespace dense_detail
+}  // namespace kernels
+}  // namespace rt3
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/dense_linear.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace rt3 {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using dense_detail::GemmKernels;
+
+// Rows per tile: targets with 32 vector registers hold 12x2 accumulators, the others 6x2.
+#if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || (HWY_ARCH_ARM_A64 && HWY_TARGET == HWY_NEON)
+constexpr int kMR = 12;
+#elif HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+constexpr int kMR = 4;
+#else
+constexpr int kMR = 6;
+#endif
+
+template <int R>
+HWY_NOINLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b, int64_t kc,
+                       float* HWY_RESTRICT c, int64_t ldc, const float* HWY_RESTRICT bias) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const size_t L = hn::Lanes(d);
+  constexpr int U = R == 1 ? 4 : (R <= 3 ? 2 : 1);  // independent accumulator sets over k
+  V acc[U][R][2];
+  if (bias) {
+    const V b0 = hn::LoadU(d, bias), b1 = hn::LoadU(d, bias + L);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      acc[0][r][0] = b0;
+      acc[0][r][1] = b1;
+    }
+  } else {
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      acc[0][r][0] = hn::LoadU(d, c + r * ldc);
+      acc[0][r][1] = hn::LoadU(d, c + r * ldc + L);
+    }
+  }
+#pragma GCC unroll 4
+  for (int u = 1; u < U; ++u) {
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) acc[u][r][0] = acc[u][r][1] = hn::Zero(d);
+  }
+  const size_t nr = 2 * L;
+  int64_t k = 0;
+  for (; k + U <= kc; k += U) {
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) {
+      const float* bk = b + static_cast<size_t>(k + u) * nr;
+      const V b0 = hn::Load(d, bk), b1 = hn::Load(d, bk + L);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const V ar = hn::Set(d, a[r * lda + k + u]);
+        acc[u][r][0] = hn::MulAdd(ar, b0, acc[u][r][0]);
+        acc[u][r][1] = hn::MulAdd(ar, b1, acc[u][r][1]);
+      }
+    }
+  }
+  for (; k < kc; ++k) {
+    const float* bk = b + static_cast<size_t>(k) * nr;
+    const V b0 = hn::Load(d, bk), b1 = hn::Load(d, bk + L);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const V ar = hn::Set(d, a[r * lda + k]);
+      acc[0][r][0] = hn::MulAdd(ar, b0, acc[0][r][0]);
+      acc[0][r][1] = hn::MulAdd(ar, b1, acc[0][r][1]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int u = 1; u < U; ++u) {
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      acc[0][r][0] = hn::Add(acc[0][r][0], acc[u][r][0]);
+      acc[0][r][1] = hn::Add(acc[0][r][1], acc[u][r][1]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    hn::StoreU(acc[0][r][0], d, c + r * ldc);
+    hn::StoreU(acc[0][r][1], d, c + r * ldc + L);
+  }
+}
+
+template <int R>
+void FillTiles(GemmKernels& g) {
+  if constexpr (R >= 1) {
+    g.tile[R] = &Tile<R>;
+    FillTiles<R - 1>(g);
+  }
+}
+
+const GemmKernels* GetGemmKernels() {
+  static const GemmKernels kTable = [] {
+    GemmKernels g;
+    const hn::ScalableTag<float> d;
+    g.nr = static_cast<int>(2 * hn::Lanes(d));
+    g.mr = kMR;
+    g.kc = std::max(64, 8192 / g.nr);  // KC * NR * 4 bytes = 32 KiB: a panel slice stays in L1
+    g.target = hwy::TargetName(HWY_TARGET);
+    FillTiles<kMR>(g);
+    return g;
+  }();
+  return &kTable;
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace rt3
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace rt3 {
+namespace kernels {
+HWY_EXPORT(GetGemmKernels);
+
+using dense_detail::GemmKernels;
+using dense_detail::kMaxMR;
+using dense_detail::kMaxNR;
+
+namespace {
+// Rows per M block (A block = MC x KC floats, kept in L2 while the panels stream past it).
+constexpr int kMcTiles = 16;
+// Smallest amount of work worth handing to another thread.
+constexpr int64_t kMinFlopsPerChunk = int64_t{1} << 17;
+}  // namespace
+
+struct DenseLinear::Impl {
+  int64_t out = 0, in = 0;
+  int64_t panels = 0;
+  const GemmKernels* g = nullptr;
+  format::AlignedBuffer packed;  // panels * in * nr floats
+  format::AlignedBuffer bias;    // panels * nr floats
+  std::string name;
+
+  const float* w() const { return reinterpret_cast<const float*>(packed.data()); }
+  const float* b() const { return reinterpret_cast<const float*>(bias.data()); }
+
+  // Rows [r_begin, r_end) x panels [p0, p1).
+  void run_block(const float* x, int64_t r_begin, int64_t r_end, int64_t p0, int64_t p1, int64_t kc,
+                 float* y) const {
+    const int64_t nr = g->nr, mr = g->mr, K = in, N = out;
+    alignas(64) float tmp[kMaxMR * kMaxNR];
+    for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc) {
+      const int64_t kcur = std::min(kc, K - k0);
+      for (int64_t p = p0; p < p1; ++p) {
+        const float* bp = w() + (p * K + k0) * nr;
+        const float* bias_p = k0 == 0 ? b() + p * nr : nullptr;
+        const int64_t cols = std::min(nr, N - p * nr);
+        for (int64_t r0 = r_begin; r0 < r_end; r0 += mr) {
+          const int64_t rows = std::min(mr, r_end - r0);
+          const float* a = x + r0 * K + k0;
+          float* c = y + r0 * N + p * nr;
+          if (cols == nr) {
+            g->tile[rows](a, K, bp, kcur, c, N, bias_p);
+          } else {
+            if (!bias_p) {
+              for (int64_t r = 0; r < rows; ++r) std::memcpy(tmp + r * nr, c + r * N, sizeof(float) * cols);
+            }
+            g->tile[rows](a, K, bp, kcur, tmp, nr, bias_p);
+            for (int64_t r = 0; r < rows; ++r) std::memcpy(c + r * N, tmp + r * nr, sizeof(float) * cols);
+          }
+        }
+      }
+      if (K == 0) break;
+    }
+  }
+};
+
+DenseLinear::DenseLinear(const float* W, const float* bias, int64_t out_features, int64_t in_features)
+    : impl_(new Impl) {
+  if (out_features < 0 || in_features < 0) throw std::invalid_argument("DenseLinear: negative shape");
+  if ((W == nullptr) && out_features > 0 && in_features > 0) throw std::invalid_argument("DenseLinear: W is null");
+  Impl& I = *impl_;
+  I.out = out_features;
+  I.in = in_features;
+  I.g = HWY_DYNAMIC_DISPATCH(GetGemmKernels)();  // the one dispatch decision
+  const int64_t nr = I.g->nr;
+  I.panels = (out_features + nr - 1) / nr;
+  I.packed = format::AlignedBuffer(sizeof(float) * static_cast<size_t>(I.panels * in_features * nr));
+  I.bias = format::AlignedBuffer(sizeof(float) * static_cast<size_t>(std::max<int64_t>(1, I.panels * nr)));
+  float* P = reinterpret_cast<float*>(I.packed.data());
+  float* B = reinterpret_cast<float*>(I.bias.data());
+  std::memset(P, 0, I.packed.size());
+  std::memset(B, 0, I.bias.size());
+  for (int64_t p = 0; p < I.panels; ++p) {
+    float* panel = P + p * in_features * nr;
+    for (int64_t j = 0; j < nr && p * nr + j < out_features; ++j) {
+      const float* wrow = W + (p * nr + j) * in_features;
+      for (int64_t k = 0; k < in_features; ++k) panel[k * nr + j] = wrow[k];
+    }
+  }
+  if (bias) std::memcpy(B, bias, sizeof(float) * static_cast<size_t>(out_features));
+  I.name = std::string("hwy-") + I.g->target + " " + std::to_string(I.g->mr) + "x" + std::to_string(nr);
+}
+
+DenseLinear::~DenseLinear() = default;
+DenseLinear::DenseLinear(DenseLinear&&) noexcept = default;
+DenseLinear& DenseLinear::operator=(DenseLinear&&) noexcept = default;
+
+int64_t DenseLinear::in_features() const { return impl_->in; }
+int64_t DenseLinear::out_features() const { return impl_->out; }
+size_t DenseLinear::packed_bytes() const { return impl_->packed.size() + impl_->bias.size(); }
+const char* DenseLinear::kernel_name() const { return impl_->name.c_str(); }
+
+void DenseLinear::forward(const float* x, int64_t m, float* y, ThreadPool* pool) const {
+  const Impl& I = *impl_;
+  if (m <= 0 || I.out == 0) return;
+  const int64_t mr = I.g->mr, nr = I.g->nr;
+  // Few rows: one pass over the weights, no k-blocking (nothing to reuse). Many rows: k-blocks
+  // so a panel slice stays in L1 across the MR-row tiles of an M block.
+  const bool small_m = m <= mr;
+  const int64_t kc = small_m ? std::max<int64_t>(I.in, 1) : I.g->kc;
+  const int64_t mc = small_m ? mr : mr * kMcTiles;
+  const int64_t mblocks = (m + mc - 1) / mc;
+  const int64_t tasks = mblocks * I.panels;
+  auto run = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1;) {
+      const int64_t mb = t / I.panels, p0 = t % I.panels;
+      const int64_t p1 = std::min(I.panels, p0 + (t1 - t));
+      const int64_t r0 = mb * mc;
+      I.run_block(x, r0, std::min(m, r0 + mc), p0, p1, kc, y);
+      t += p1 - p0;
+    }
+  };
+  const int64_t item_flops = 2 * std::min(m, mc) * std::max<int64_t>(I.in, 1) * nr;
+  const int64_t min_chunk = std::max<int64_t>(1, kMinFlopsPerChunk / item_flops);
+  if (pool && pool->size() > 1 && tasks > min_chunk) {
+    pool->parallel_for(tasks, run, min_chunk);
+  } else {
+    run(0, tasks);
+  }
+}
+
+}  // namespace kernels
+}  // namespace rt3
+#endif  // HWY_ONCE

@@ -1,0 +1,546 @@
+// Tests of the RT3 bundle (runtime/format/bundle.h): round trips through BundleWriter and
+// Bundle::open, and one test per kind of bad bundle the loader must reject (each asserts its own
+// BundleErrorKind). Bad bundles are built with the plain SafetensorsWriter, because BundleWriter
+// refuses to write them (also tested).
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rt3/version.h"
+#include "runtime/format/bundle.h"
+#include "runtime/tokenizer/spm_model.h"
+#include "runtime/tokenizer/wordpiece.h"
+#include "tests/reference/libspm_train.h"
+
+namespace rt3::format {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using K = BundleErrorKind;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "rt3_bundle_XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// 14 tokens = 83 bytes: not a multiple of 4, so a misplaced tokenizer tensor misaligns weights.
+const char* kVocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\ncat\nsat\non\nmat\ndog\n##s\nhello\n.\n";
+
+models::DistilBertConfig tiny_bert() {
+  models::DistilBertConfig c;
+  c.vocab_size = 16;  // >= the 14 vocab lines
+  c.dim = 8;
+  c.n_layers = 2;
+  c.n_heads = 2;
+  c.hidden_dim = 12;
+  c.max_position_embeddings = 10;
+  c.labels = {"neg", "pos", "other"};
+  return c;
+}
+
+models::LmConfig tiny_lm(int64_t vocab, bool tied) {
+  models::LmConfig c;
+  c.vocab_size = vocab;
+  c.d_model = 8;
+  c.n_heads = 2;
+  c.n_layers = 1;
+  c.d_ff = 16;
+  c.max_len = 12;
+  c.tie_weights = tied;
+  return c;
+}
+
+std::vector<float> random_values(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+size_t numel(const std::vector<int64_t>& s) {
+  size_t n = 1;
+  for (int64_t d : s) n *= static_cast<size_t>(d);
+  return n;
+}
+
+std::string spm_bytes() {
+  static const std::string bytes = [] {
+    std::vector<std::string> lines;
+    const char* base[] = {"the cat sat on the mat", "a dog ran in the park", "hello world, hello again",
+                          "the quick brown fox jumps over the lazy dog", "we hold these truths to be self evident",
+                          "the state of the union is strong", "congress shall make no law"};
+    for (int r = 0; r < 20; ++r)
+      for (const char* s : base) lines.push_back(std::string(s) + " " + std::to_string(r));
+    SpmTrainOptions o;
+    o.vocab_size = 60;
+    o.hard_vocab_limit = false;
+    return train_sentencepiece(lines, o);
+  }();
+  return bytes;
+}
+
+BundleWriter bert_writer(const models::DistilBertConfig& c = tiny_bert()) {
+  BundleWriter w;
+  w.set_distilbert(c);
+  TokenizerInfo t;
+  t.type = TokenizerType::kWordPiece;
+  t.lowercase = true;
+  t.max_len = 8;
+  w.set_tokenizer(t, kVocab);
+  uint32_t seed = 1;
+  for (const TensorSpec& s : required_tensors(c)) w.add_f32(s.name, s.shape, random_values(numel(s.shape), seed++));
+  return w;
+}
+
+// A bundle as editable parts: metadata JSON and tensors in file order.
+struct Parts {
+  struct T {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+  };
+  json meta;
+  std::vector<T> tensors;
+
+  static Parts of(const std::vector<uint8_t>& image) {
+    SafetensorsFile f = SafetensorsFile::from_bytes(image, "parts");
+    Parts p;
+    p.meta = json::parse(f.metadata().at("rt3"));
+    for (const TensorView& t : f.tensors())
+      p.tensors.push_back({t.name, t.dtype, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
+    return p;
+  }
+  T& get(const std::string& name) {
+    for (T& t : tensors)
+      if (t.name == name) return t;
+    throw std::runtime_error("no tensor " + name);
+  }
+  void erase(const std::string& name) {
+    for (size_t i = 0; i < tensors.size(); ++i)
+      if (tensors[i].name == name) {
+        tensors.erase(tensors.begin() + static_cast<long>(i));
+        return;
+      }
+    throw std::runtime_error("no tensor " + name);
+  }
+  std::vector<uint8_t> bytes(const std::string* raw_meta = nullptr) const {
+    SafetensorsWriter w;
+    w.set_metadata("rt3", raw_meta ? *raw_meta : meta.dump());
+    for (const T& t : tensors) w.add(t.name, t.dtype, t.shape, t.bytes);
+    return w.to_bytes();
+  }
+};
+
+Parts good_bert_parts() { return Parts::of(bert_writer().to_bytes()); }
+
+// Asserts that loading `image` fails with `kind` and a message naming the source and the kind.
+void expect_kind(const std::vector<uint8_t>& image, K kind, const std::string& needle = "") {
+  try {
+    Bundle::from_bytes(image, "bad.rt3");
+    FAIL() << "expected BundleError " << bundle_error_kind_name(kind);
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("bad.rt3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(std::string("[") + bundle_error_kind_name(kind) + "]"), std::string::npos) << msg;
+    if (!needle.empty()) {
+      EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    }
+  }
+}
+
+// ---- round trips ---------------------------------------------------------------------------------
+
+TEST(BundleRoundTrip, DistilBertThroughFile) {
+  TempDir dir;
+  const models::DistilBertConfig c = tiny_bert();
+  BundleWriter w = bert_writer(c);
+  w.add_raw("variant.half.mask", DType::U8, {4}, "\x01\x00\x01\x00", 4);
+  w.add_variant({"half", 0.5, {"variant.half.mask"}});
+  w.set_level_to_variant({{"0", "half"}});
+  w.set_device_profile_json(R"({"name": "test-soc", "levels": [1, 2]})");
+  const std::string path = dir.file("m.rt3");
+  w.write(path);
+
+  Bundle b = Bundle::open(path);
+  EXPECT_EQ(b.source(), path);
+  EXPECT_EQ(b.format_version(), kBundleFormatVersion);
+  EXPECT_EQ(b.rt3_version(), std::string(RT3_VERSION_STRING));
+  ASSERT_EQ(b.model_type(), BundleModelType::kDistilBertClassifier);
+  const models::DistilBertConfig& r = b.distilbert_config();
+  EXPECT_EQ(r.dim, c.dim);
+  EXPECT_EQ(r.n_layers, c.n_layers);
+  EXPECT_EQ(r.hidden_dim, c.hidden_dim);
+  EXPECT_EQ(r.labels, c.labels);
+  EXPECT_THROW(b.lm_config(), BundleError);
+  EXPECT_EQ(b.tokenizer().type, TokenizerType::kWordPiece);
+  EXPECT_TRUE(b.tokenizer().lowercase);
+  EXPECT_EQ(b.tokenizer().max_len, 8);
+  EXPECT_EQ(b.tokenizer().tensor, kDefaultTokenizerTensor);
+  EXPECT_EQ(b.tokenizer_bytes(), kVocab);
+  ASSERT_TRUE(b.wordpiece());
+  EXPECT_FALSE(b.sentencepiece());
+  EXPECT_EQ(b.wordpiece()->vocab_size(), 14u);
+  uint32_t seed = 1;
+  for (const TensorSpec& s : required_tensors(c)) {
+    const std::vector<float> want = random_values(numel(s.shape), seed++);
+    const float* got = b.weight(s.name);
+    ASSERT_EQ(std::memcmp(got, want.data(), want.size() * 4), 0) << s.name;
+  }
+  EXPECT_THROW(b.weight("variant.half.mask"), BundleError);  // not a weight
+  ASSERT_EQ(b.variants().size(), 1u);
+  EXPECT_EQ(b.variants()[0].name, "half");
+  EXPECT_DOUBLE_EQ(b.variants()[0].sparsity, 0.5);
+  EXPECT_EQ(b.variants()[0].tensors, std::vector<std::string>{"variant.half.mask"});
+  EXPECT_EQ(b.level_to_variant().at("0"), "half");
+  EXPECT_EQ(json::parse(b.device_profile_json())["name"], "test-soc");
+  // A metadata string any safetensors tool can show.
+  const json meta = json::parse(b.metadata_json());
+  EXPECT_EQ(meta["model"]["type"], "distilbert_classifier");
+  EXPECT_EQ(meta["model"]["config"]["id2label"]["1"], "pos");
+}
+
+TEST(BundleRoundTrip, LmTiedAndUntiedWithSentencePiece) {
+  const std::string spm = spm_bytes();
+  const int64_t vocab = static_cast<int64_t>(SpmModel::from_bytes(spm).vocab_size());
+  for (bool tied : {true, false}) {
+    const models::LmConfig c = tiny_lm(vocab, tied);
+    BundleWriter w;
+    // As the exporter does from a run directory: config.json text + model.safetensors + tokenizer.
+    w.set_model_json(BundleModelType::kTransformerLm, models::to_json(c).dump(2));
+    SafetensorsWriter weights;
+    for (const TensorSpec& s : required_tensors(c)) weights.add_f32(s.name, s.shape, random_values(numel(s.shape), 7));
+    w.add_all_from(SafetensorsFile::from_bytes(weights.to_bytes(), "model.safetensors"));
+    TokenizerInfo t;
+    t.type = TokenizerType::kSentencePiece;
+    w.set_tokenizer(t, spm);
+    Bundle b = Bundle::from_bytes(w.to_bytes(), "lm.rt3");
+    ASSERT_EQ(b.model_type(), BundleModelType::kTransformerLm);
+    EXPECT_EQ(b.lm_config().tie_weights, tied);
+    EXPECT_EQ(b.lm_config().vocab_size, vocab);
+    EXPECT_EQ(b.lm_config().max_len, 12);
+    ASSERT_TRUE(b.sentencepiece());
+    EXPECT_EQ(b.sentencepiece()->vocab_size(), static_cast<size_t>(vocab));
+    EXPECT_EQ(b.device_profile_json(), "null");
+    EXPECT_TRUE(b.variants().empty());
+    EXPECT_EQ(b.file().find("head.weight") != nullptr, !tied);
+  }
+}
+
+// What `rt3 export` does: a run directory (config.json, model.safetensors, tokenizer file).
+TEST(BundleRoundTrip, FromRunDirectory) {
+  TempDir dir;
+  const std::string run = dir.file("run");
+  fs::create_directories(run);
+  const models::DistilBertConfig c = tiny_bert();
+  {
+    std::ofstream(run + "/config.json") << models::to_json(c).dump(2);
+    SafetensorsWriter weights;
+    uint32_t seed = 1;
+    for (const TensorSpec& s : required_tensors(c)) weights.add_f32(s.name, s.shape, random_values(numel(s.shape), seed++));
+    weights.write(run + "/model.safetensors");
+  }
+  TokenizerInfo t;
+  t.type = TokenizerType::kWordPiece;
+  t.lowercase = true;
+  t.max_len = 10;
+  // No vocab.txt yet.
+  try {
+    BundleWriter::from_run_dir(run, t);
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("vocab.txt"), std::string::npos) << e.what();
+  }
+  std::ofstream(run + "/vocab.txt") << kVocab;
+  BundleWriter w = BundleWriter::from_run_dir(run, t);
+  w.write(dir.file("out.rt3"));
+  Bundle b = Bundle::open(dir.file("out.rt3"));
+  EXPECT_EQ(b.distilbert_config().labels, c.labels);
+  EXPECT_EQ(b.tokenizer().max_len, 10);
+  EXPECT_EQ(b.tokenizer_bytes(), kVocab);
+  EXPECT_EQ(b.weight("classifier.bias")[0], random_values(3, static_cast<uint32_t>(required_tensors(c).size()))[0]);
+  // An LM run dir is recognised by config.json's model_type.
+  std::ofstream(run + "/config.json") << R"({"model_type": "bert"})";
+  try {
+    BundleWriter::from_run_dir(run, t);
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kUnknownModelType) << e.what();
+  }
+}
+
+TEST(BundleRoundTrip, RequiredTensorNamesMatchTrainingParameters) {
+  const auto lm = required_tensors(tiny_lm(50, false));
+  ASSERT_EQ(lm.size(), 2u + 16u + 3u);
+  EXPECT_EQ(lm[0].name, "tok_emb.weight");
+  EXPECT_EQ(lm[2].name, "layers.0.ln1.weight");
+  EXPECT_EQ(lm[4].name, "layers.0.attention.q_lin.weight");
+  EXPECT_EQ(lm.back().name, "head.weight");
+  const auto bert = required_tensors(tiny_bert());
+  EXPECT_EQ(bert[0].name, "distilbert.embeddings.word_embeddings.weight");
+  EXPECT_EQ(bert[4].name, "distilbert.transformer.layer.0.attention.q_lin.weight");
+  EXPECT_EQ(bert.back().name, "classifier.bias");
+  EXPECT_EQ(bert.back().shape, std::vector<int64_t>{3});
+}
+
+// ---- the writer refuses what the loader would reject --------------------------------------------------
+
+TEST(BundleWriterChecks, RefusesIncompleteModel) {
+  BundleWriter w;
+  w.set_distilbert(tiny_bert());
+  TokenizerInfo t;
+  t.type = TokenizerType::kWordPiece;
+  w.set_tokenizer(t, kVocab);
+  try {
+    w.to_bytes();
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kMissingTensor) << e.what();
+  }
+  TempDir dir;
+  EXPECT_THROW(w.write(dir.file("x.rt3")), BundleError);
+  EXPECT_FALSE(fs::exists(dir.file("x.rt3")));
+}
+
+TEST(BundleWriterChecks, MisuseIsInvalidArgument) {
+  BundleWriter w;
+  try {
+    w.to_bytes();  // no model, no tokenizer
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kInvalidArgument) << e.what();
+  }
+  w.add_f32("a", {2}, std::vector<float>{1, 2});
+  try {
+    w.add_f32("a", {2}, std::vector<float>{1, 2});
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kInvalidArgument) << e.what();
+  }
+  EXPECT_THROW(w.add_f32("b", {3}, std::vector<float>{1, 2}), BundleError);
+  try {
+    w.set_model_json(BundleModelType::kTransformerLm, R"({"d_model": 10, "n_heads": 3})");
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kInvalidConfig) << e.what();
+  }
+  EXPECT_THROW(w.set_tokenizer_file({}, "/nonexistent/vocab.txt"), BundleError);
+}
+
+// ---- one test per kind of bad bundle --------------------------------------------------------------
+
+TEST(BundleReject, Container) {
+  std::vector<uint8_t> image = bert_writer().to_bytes();
+  image.pop_back();
+  try {
+    Bundle::from_bytes(image, "bad.rt3");
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kContainer) << e.what();
+    EXPECT_EQ(e.container_kind(), SafetensorsErrorKind::kOffsetOutOfBounds) << e.what();
+  }
+  try {
+    Bundle::open("/nonexistent/dir/model.rt3");
+    FAIL();
+  } catch (const BundleError& e) {
+    EXPECT_EQ(e.kind(), K::kContainer);
+    EXPECT_EQ(e.container_kind(), SafetensorsErrorKind::kIo);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/model.rt3"), std::string::npos);
+  }
+}
+
+TEST(BundleReject, NoMetadata) {
+  SafetensorsWriter w;  // a plain checkpoint: tensors but no rt3 metadata
+  w.add_f32("x", {1}, {1.0f});
+  expect_kind(w.to_bytes(), K::kNoMetadata);
+}
+
+TEST(BundleReject, MetadataNotJson) {
+  Parts p = good_bert_parts();
+  const std::string bad = "{\"format_version\": 1,";
+  expect_kind(p.bytes(&bad), K::kMetadataNotJson);
+  const std::string arr = "[1, 2]";
+  expect_kind(p.bytes(&arr), K::kMetadataNotJson);
+}
+
+TEST(BundleReject, MissingField) {
+  Parts p = good_bert_parts();
+  p.meta["tokenizer"].erase("max_len");
+  expect_kind(p.bytes(), K::kMissingField, "max_len");
+  p = good_bert_parts();
+  p.meta["rt3_version"] = 3;  // wrong type counts as missing
+  expect_kind(p.bytes(), K::kMissingField, "rt3_version");
+  p = good_bert_parts();
+  p.meta.erase("variants");
+  expect_kind(p.bytes(), K::kMissingField, "variants");
+}
+
+TEST(BundleReject, UnsupportedVersion) {
+  Parts p = good_bert_parts();
+  p.meta["format_version"] = 2;
+  expect_kind(p.bytes(), K::kUnsupportedVersion, "format_version 2");
+  p.meta["format_version"] = -1;
+  expect_kind(p.bytes(), K::kUnsupportedVersion);
+}
+
+TEST(BundleReject, UnknownModelType) {
+  Parts p = good_bert_parts();
+  p.meta["model"]["type"] = "gpt2";
+  expect_kind(p.bytes(), K::kUnknownModelType, "gpt2");
+}
+
+TEST(BundleReject, InvalidConfig) {
+  Parts p = good_bert_parts();
+  p.meta["model"]["config"]["n_heads"] = 3;  // 8 not divisible by 3
+  expect_kind(p.bytes(), K::kInvalidConfig, "n_heads");
+  p = good_bert_parts();
+  p.meta["model"]["config"]["pad_token_id"] = 99;
+  expect_kind(p.bytes(), K::kInvalidConfig, "pad_token_id");
+}
+
+TEST(BundleReject, MissingTensor) {
+  Parts p = good_bert_parts();
+  p.erase("distilbert.transformer.layer.1.ffn.lin2.bias");
+  expect_kind(p.bytes(), K::kMissingTensor, "distilbert.transformer.layer.1.ffn.lin2.bias");
+  p = good_bert_parts();
+  p.erase(kDefaultTokenizerTensor);
+  expect_kind(p.bytes(), K::kMissingTensor, "tokenizer");
+}
+
+TEST(BundleReject, WrongShape) {
+  Parts p = good_bert_parts();
+  Parts::T& t = p.get("distilbert.transformer.layer.0.ffn.lin1.weight");  // [12, 8]
+  t.shape = {8, 12};
+  expect_kind(p.bytes(), K::kWrongShape, "[8, 12]");
+}
+
+TEST(BundleReject, WrongDtype) {
+  Parts p = good_bert_parts();
+  Parts::T& t = p.get("classifier.bias");  // 3 x F32 -> 3 x I32, same bytes
+  t.dtype = DType::I32;
+  expect_kind(p.bytes(), K::kWrongDtype, "I32");
+  p = good_bert_parts();
+  Parts::T& tok = p.get(kDefaultTokenizerTensor);
+  tok.dtype = DType::I8;
+  expect_kind(p.bytes(), K::kWrongDtype, "U8");
+}
+
+TEST(BundleReject, MisalignedTensor) {
+  Parts p = good_bert_parts();
+  ASSERT_NE(std::strlen(kVocab) % 4, 0u);
+  // Tokenizer bytes first: every F32 tensor after them starts off a 4-byte boundary.
+  Parts::T tok = p.get(kDefaultTokenizerTensor);
+  p.erase(kDefaultTokenizerTensor);
+  p.tensors.insert(p.tensors.begin(), tok);
+  expect_kind(p.bytes(), K::kMisalignedTensor);
+}
+
+TEST(BundleReject, UnexpectedTensor) {
+  Parts p = good_bert_parts();
+  std::vector<uint8_t> four(16, 0);
+  p.tensors.insert(p.tensors.begin(), Parts::T{"distilbert.pooler.weight", DType::F32, {4}, four});
+  expect_kind(p.bytes(), K::kUnexpectedTensor, "distilbert.pooler.weight");
+}
+
+TEST(BundleReject, NonFiniteWeight) {
+  Parts p = good_bert_parts();
+  Parts::T& t = p.get("pre_classifier.weight");
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(t.bytes.data() + 4 * 5, &nan, 4);
+  expect_kind(p.bytes(), K::kNonFiniteWeight, "pre_classifier.weight");
+  p = good_bert_parts();
+  const float inf = std::numeric_limits<float>::infinity();
+  std::memcpy(p.get("distilbert.embeddings.LayerNorm.bias").bytes.data(), &inf, 4);
+  expect_kind(p.bytes(), K::kNonFiniteWeight, "infinite");
+}
+
+TEST(BundleReject, UnknownTokenizerType) {
+  Parts p = good_bert_parts();
+  p.meta["tokenizer"]["type"] = "bpe";
+  expect_kind(p.bytes(), K::kUnknownTokenizerType, "bpe");
+}
+
+TEST(BundleReject, BadTokenizer) {
+  Parts p = good_bert_parts();
+  p.meta["tokenizer"]["type"] = "sentencepiece";  // vocab.txt bytes are not a .model file
+  expect_kind(p.bytes(), K::kBadTokenizer);
+  p = good_bert_parts();
+  const std::string no_cls = "[PAD]\n[UNK]\n[SEP]\nthe\n";
+  p.get(kDefaultTokenizerTensor) = Parts::T{kDefaultTokenizerTensor, DType::U8, {static_cast<int64_t>(no_cls.size())},
+                                            std::vector<uint8_t>(no_cls.begin(), no_cls.end())};
+  expect_kind(p.bytes(), K::kBadTokenizer, "[CLS]");
+}
+
+TEST(BundleReject, TokenizerMismatch) {
+  Parts p = good_bert_parts();
+  p.meta["tokenizer"]["max_len"] = 11;  // the model has 10 positions
+  expect_kind(p.bytes(), K::kTokenizerMismatch, "max_len");
+  // A model vocab smaller than the tokenizer's: ids would index past the embedding.
+  models::DistilBertConfig c = tiny_bert();
+  c.vocab_size = 12;
+  Parts q = Parts::of([&] {
+    BundleWriter w;
+    w.set_distilbert(c);
+    TokenizerInfo t;
+    t.type = TokenizerType::kWordPiece;
+    w.set_tokenizer(t, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n");
+    for (const TensorSpec& s : required_tensors(c)) w.add_f32(s.name, s.shape, random_values(numel(s.shape), 3));
+    return w.to_bytes();
+  }());
+  const std::string vocab(kVocab);
+  q.get(kDefaultTokenizerTensor) = Parts::T{kDefaultTokenizerTensor, DType::U8, {static_cast<int64_t>(vocab.size())},
+                                            std::vector<uint8_t>(vocab.begin(), vocab.end())};
+  expect_kind(q.bytes(), K::kTokenizerMismatch, "14 tokens");
+}
+
+TEST(BundleReject, BadVariants) {
+  Parts p = good_bert_parts();
+  p.meta["level_to_variant"] = {{"0", "nope"}};
+  expect_kind(p.bytes(), K::kBadVariants, "nope");
+  p = good_bert_parts();
+  p.meta["variants"] = json::array({{{"name", "v"}, {"sparsity", 1.5}, {"tensors", json::array()}}});
+  expect_kind(p.bytes(), K::kBadVariants, "sparsity");
+  p = good_bert_parts();
+  p.meta["device_profile"] = "pixel";
+  expect_kind(p.bytes(), K::kBadVariants, "device_profile");
+}
+
+TEST(BundleReject, ErrorKindNamesAreDistinct) {
+  std::set<std::string> names;
+  for (int k = 0; k <= static_cast<int>(K::kInvalidArgument); ++k)
+    EXPECT_TRUE(names.insert(bundle_error_kind_name(static_cast<K>(k))).second);
+  EXPECT_GE(names.size(), 17u);
+}
+
+}  // namespace
+}  // namespace rt3::format
