@@ -113,24 +113,34 @@ BENCHMARK(BM_PoolRoundTrip)->ArgName("T")->Arg(1)->Arg(2)->UseRealTime();
 // (out, in) shapes of the DistilBERT / LM layers.
 const int64_t kShapes[][2] = {{256, 256}, {1024, 256}, {256, 1024}, {768, 768}, {3072, 768}, {768, 3072}};
 
-void Shapes(benchmark::internal::Benchmark* b, bool m1_only, bool single_thread_only) {
-  b->ArgNames({"M", "N", "K", "T"});
+// Registered shape by shape so ours and BLIS run next to each other (machine noise hits both
+// alike); --benchmark_enable_random_interleaving=true shuffles repetitions further.
+int RegisterAll() {
   for (int64_t m : {1, 128}) {
-    if (m1_only && m != 1) continue;
     for (int t : {1, 2}) {
-      if (single_thread_only && t != 1) continue;
-      for (const auto& s : kShapes) b->Args({m, s[0], s[1], t});
+      for (const auto& s : kShapes) {
+        const std::vector<int64_t> args = {m, s[0], s[1], t};
+        auto reg = [&](const char* name, void (*fn)(benchmark::State&)) {
+          benchmark::RegisterBenchmark(name, fn)->ArgNames({"M", "N", "K", "T"})->Args(args)->UseRealTime();
+        };
+        reg("BM_Ours", BM_Ours);
+#ifdef RT3_HAVE_BLIS
+        reg("BM_BlisSgemm", BM_BlisSgemm);
+        if (m == 1) reg("BM_BlisSgemv", BM_BlisSgemv);
+#endif
+        if (t == 1) {
+          benchmark::RegisterBenchmark("BM_Ref", BM_Ref)
+              ->ArgNames({"M", "N", "K", "T"})
+              ->Args(args)
+              ->UseRealTime()
+              ->MinTime(0.05);
+        }
+      }
     }
   }
-  b->UseRealTime();
+  return 0;
 }
-
-BENCHMARK(BM_Ours)->Apply([](benchmark::internal::Benchmark* b) { Shapes(b, false, false); });
-#ifdef RT3_HAVE_BLIS
-BENCHMARK(BM_BlisSgemm)->Apply([](benchmark::internal::Benchmark* b) { Shapes(b, false, false); });
-BENCHMARK(BM_BlisSgemv)->Apply([](benchmark::internal::Benchmark* b) { Shapes(b, true, false); });
-#endif
-BENCHMARK(BM_Ref)->Apply([](benchmark::internal::Benchmark* b) { Shapes(b, false, true); })->MinTime(0.05);
+const int kRegistered = RegisterAll();
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 // each evaluated on its test split. Later stages (pruning, search, DVFS) append here.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,8 +14,13 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "rt3/engine.h"
+#include "runtime/format/bundle.h"
 #include "train/api.h"
 #include "train/compute_env.h"
+#include "train/data/paths.h"
+#include "train/data/spam.h"
+#include "train/data/wordnet.h"
 
 namespace rt3::cli {
 namespace {
@@ -42,6 +48,65 @@ std::vector<Stage> stages_for(const std::string& budget) {
             {"spam", "spam", {{"train", {{"steps", 200}, {"eval_every", 100}, {"checkpoint_every", 50}}}}}};
   // full: the default configs (docs/training.md), which give the numbers quoted there.
   return {{"lm", "sotu", json::object()}, {"spam", "spam", json::object()}, {"wordnet", "wordnet", json::object()}};
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Exports the stage's run into a bundle and checks it with the torch-free engine: classifiers
+// are re-scored on the same test examples `rt3 eval` used (the accuracy must agree), the LM
+// generates and is timed per token.
+json runtime_check(const Stage& st, const fs::path& dir, const fs::path& bundle, int threads, int64_t data_limit) {
+  format::TokenizerInfo tok;
+  if (st.task == "sotu") {
+    tok.type = format::TokenizerType::kSentencePiece;
+  } else {
+    tok.type = format::TokenizerType::kWordPiece;
+    tok.lowercase = true;
+    std::ifstream f(dir / "rt3_train.json");
+    tok.max_len = json::parse(f)["train"]["seq_len"].get<int64_t>();
+  }
+  format::BundleWriter::from_run_dir(dir.string(), tok).write(bundle.string());
+  EngineOptions eo;
+  eo.threads = threads;
+  auto engine = Engine::load(bundle.string(), eo);
+  json r = {{"bundle", bundle.string()}, {"bundle_bytes", fs::file_size(bundle)}};
+  if (st.task == "sotu") {
+    GenerateOptions go;
+    go.max_new_tokens = 32;
+    go.stop_at_eos = false;
+    std::vector<double> per_token;
+    std::string text;
+    for (int i = 0; i < 5; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto g = engine->generate("The state of the Union", go);
+      per_token.push_back(ms_since(t0) / std::max<size_t>(1, g.token_ids.size()));
+      text = g.text;
+    }
+    r["generate_ms_per_token_median"] = median(per_token);
+    r["sample_greedy"] = "The state of the Union" + text;
+    return r;
+  }
+  data::ClassCorpus corpus = st.task == "spam" ? data::load_spam(data::data_dir()) : data::load_wordnet();
+  if (data_limit > 0 && static_cast<int64_t>(corpus.test.size()) > data_limit) corpus.test.resize(data_limit);
+  int64_t correct = 0;
+  std::vector<double> ms;
+  for (const auto& ex : corpus.test) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ClassifyResult c = engine->classify(ex.text);
+    ms.push_back(ms_since(t0));
+    correct += c.label == ex.label;
+  }
+  r["test_examples"] = corpus.test.size();
+  r["test_accuracy"] = corpus.test.empty() ? 0.0 : double(correct) / corpus.test.size();
+  r["classify_ms_median"] = median(ms);
+  return r;
 }
 
 void write_json_atomic(const fs::path& p, const json& j) {
@@ -114,6 +179,9 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
         ev.threads = g.threads;
         auto er = train::evaluate(ev);
         result = {{"task", st.task}, {"train", train::to_json(tr)}, {"test", train::to_json(er.metrics)}};
+        const int64_t limit = st.config.contains("train") ? st.config["train"].value("data_limit", int64_t{0}) : 0;
+        result["runtime"] = runtime_check(st, dir, out / (st.name + ".rt3"), g.threads, limit);
+        std::fprintf(stderr, "%s: runtime %s\n", label.c_str(), result["runtime"].dump().c_str());
         write_json_atomic(dir / "stage.json", result);
         std::fprintf(stderr, "%s: test %s\n", label.c_str(), train::to_json(er.metrics)["metrics"].dump().c_str());
       }

@@ -22,8 +22,20 @@
 namespace rt3 {
 
 namespace {
-// Bounded spin before sleeping: ~a few tens of microseconds of polling on current CPUs.
-constexpr int kSpinIterations = 20000;
+// Bounded spin before sleeping: ~tens of microseconds of polling. Every few polls the spinner
+// yields: the kernel often wakes a worker on the waker's CPU (wake-affine), and a caller that
+// spins without yielding would keep it off that CPU until the spin ends.
+constexpr int kSpinIterations = 1 << 14;
+constexpr int kYieldEvery = 64;
+
+template <class Pred>
+bool SpinUntil(Pred done) {
+  for (int i = 0; i < kSpinIterations; ++i) {
+    if (done()) return true;
+    if ((i % kYieldEvery) == kYieldEvery - 1) std::this_thread::yield();
+  }
+  return done();
+}
 }  // namespace
 
 struct ThreadPool::Impl {
@@ -33,8 +45,14 @@ struct ThreadPool::Impl {
   std::mutex mu;                 // guards sleeping/waking; generation_ is bumped under it
   std::condition_variable cv_work;
   std::condition_variable cv_done;
-  std::atomic<uint64_t> generation{0};
+  alignas(64) std::atomic<uint64_t> generation{0};
   std::atomic<bool> stop{false};  // set (before a generation bump) only by the destructor
+  // Sleep bookkeeping (seq_cst, Dekker style): a worker registers in `sleepers` before its last
+  // check of `generation`; the caller bumps `generation` before reading `sleepers`. So either the
+  // worker sees the new job or the caller sees the sleeper and takes the mutex to wake it; while
+  // everybody spins, the hand-off costs no lock and no syscall.
+  std::atomic<int> sleepers{0};
+  std::atomic<bool> caller_sleeping{false};
 
   std::mutex job_mu;             // one parallel_for at a time; a nested/concurrent call runs serially
 
@@ -42,9 +60,9 @@ struct ThreadPool::Impl {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0;
   int64_t chunks = 0;
-  std::atomic<int64_t> next_chunk{0};
-  std::atomic<int> pending{0};   // workers that have not yet finished the current generation
-  std::atomic<bool> failed{false};
+  alignas(64) std::atomic<int64_t> next_chunk{0};
+  alignas(64) std::atomic<int> pending{0};// workers that have not yet finished the current generation
+  alignas(64) std::atomic<bool> failed{false};
   std::mutex err_mu;
   std::exception_ptr error;
 
@@ -68,22 +86,30 @@ struct ThreadPool::Impl {
   void worker_loop() {
     uint64_t seen = 0;
     for (;;) {
-      uint64_t g = generation.load(std::memory_order_acquire);
-      for (int i = 0; g == seen && i < kSpinIterations; ++i) {
-        g = generation.load(std::memory_order_acquire);
-      }
-      if (g == seen) {
+      uint64_t g = seen;
+      if (!SpinUntil([&] { return (g = generation.load(std::memory_order_acquire)) != seen; })) {
         std::unique_lock<std::mutex> lk(mu);
-        cv_work.wait(lk, [&] { return generation.load(std::memory_order_acquire) != seen; });
+        sleepers.fetch_add(1, std::memory_order_seq_cst);
+        cv_work.wait(lk, [&] { return generation.load(std::memory_order_seq_cst) != seen; });
+        sleepers.fetch_sub(1, std::memory_order_relaxed);
         g = generation.load(std::memory_order_acquire);
       }
       seen = g;
       if (stop.load(std::memory_order_acquire)) return;
       run_chunks();
-      if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      if (pending.fetch_sub(1, std::memory_order_seq_cst) == 1 && caller_sleeping.load(std::memory_order_seq_cst)) {
         std::lock_guard<std::mutex> lk(mu);  // pairs with the caller's predicate check
         cv_done.notify_one();
       }
+    }
+  }
+
+  // Publishes a generation bump (the job fields, or stop, were written before).
+  void wake_workers() {
+    generation.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_seq_cst) > 0) {
+      { std::lock_guard<std::mutex> lk(mu); }  // a registered sleeper is inside wait() or before it re-checks
+      cv_work.notify_all();
     }
   }
 };
@@ -98,12 +124,8 @@ ThreadPool::ThreadPool(int threads) : impl_(new Impl) {
     impl_->workers.reserve(static_cast<size_t>(threads - 1));
     for (int i = 1; i < threads; ++i) impl_->workers.emplace_back([p = impl_] { p->worker_loop(); });
   } catch (...) {
-    {
-      std::lock_guard<std::mutex> lk(impl_->mu);
-      impl_->stop.store(true, std::memory_order_release);
-      impl_->generation.fetch_add(1, std::memory_order_release);
-    }
-    impl_->cv_work.notify_all();
+    impl_->stop.store(true, std::memory_order_release);
+    impl_->wake_workers();
     for (auto& t : impl_->workers) t.join();
     delete impl_;
     throw;
@@ -111,12 +133,8 @@ ThreadPool::ThreadPool(int threads) : impl_(new Impl) {
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lk(impl_->mu);
-    impl_->stop.store(true, std::memory_order_release);
-    impl_->generation.fetch_add(1, std::memory_order_release);
-  }
-  impl_->cv_work.notify_all();
+  impl_->stop.store(true, std::memory_order_release);
+  impl_->wake_workers();
   for (auto& t : impl_->workers) t.join();
   delete impl_;
 }
@@ -147,19 +165,15 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   p.failed.store(false, std::memory_order_relaxed);
   p.error = nullptr;
   p.pending.store(static_cast<int>(p.workers.size()), std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lk(p.mu);
-    p.generation.fetch_add(1, std::memory_order_release);
-  }
-  p.cv_work.notify_all();
+  p.wake_workers();
 
   p.run_chunks();
 
-  for (int i = 0; p.pending.load(std::memory_order_acquire) != 0 && i < kSpinIterations; ++i) {
-  }
-  if (p.pending.load(std::memory_order_acquire) != 0) {
+  if (!SpinUntil([&] { return p.pending.load(std::memory_order_acquire) == 0; })) {
     std::unique_lock<std::mutex> lk(p.mu);
-    p.cv_done.wait(lk, [&] { return p.pending.load(std::memory_order_acquire) == 0; });
+    p.caller_sleeping.store(true, std::memory_order_seq_cst);
+    p.cv_done.wait(lk, [&] { return p.pending.load(std::memory_order_seq_cst) == 0; });
+    p.caller_sleeping.store(false, std::memory_order_relaxed);
   }
   p.fn = nullptr;
   if (p.error) {

@@ -19,6 +19,14 @@ for name, st in s["stages"].items():
     tr = st["train"]
     assert tr["steps_done"] > 0 and tr["parameters"] > 0 and tr["tokens_per_s"] > 0, (name, tr)
     assert math.isfinite(tr["final_train_loss"]), (name, tr)
+# The torch-free runtime, on the same test examples, agrees with LibTorch's evaluation (an argmax
+# may flip on a near-tie, so allow one example).
+rt = s["stages"]["spam"]["runtime"]
+n = rt["test_examples"]
+assert n == s["stages"]["spam"]["test"]["examples"], (n, s["stages"]["spam"]["test"])
+assert abs(rt["test_accuracy"] - spam["accuracy"]) <= 1.0 / n + 1e-12, (rt, spam)
+assert rt["bundle_bytes"] > 4 * s["stages"]["spam"]["train"]["parameters"], rt
+assert s["stages"]["lm"]["runtime"]["generate_ms_per_token_median"] > 0
 print("summary consistent")
 PY
 start=$(date +%s)
