@@ -75,7 +75,10 @@ void write_run_files(const RunConfig& cfg, const std::string& dir) {
 
 RunConfig read_run_config(const std::string& dir) {
   const fs::path p = fs::path(dir) / kRunFile;
-  if (!fs::exists(p)) throw std::runtime_error("'" + dir + "' is not an rt3 run directory (no " + kRunFile + ")");
+  if (!fs::exists(p)) {
+    std::string hint = fs::exists(fs::path(dir) / "config.json") ? "; for an imported Hugging Face model pass --task" : "";
+    throw std::runtime_error("'" + dir + "' is not an rt3 run directory (no " + kRunFile + ")" + hint);
+  }
   return run_config_from_json(read_json(p));
 }
 

@@ -14,9 +14,10 @@ namespace rt3::train {
 void init_compute(int threads) {
   if (threads < 1) threads = 1;
   const std::string n = std::to_string(threads);
-  // Only fill in what the user has not chosen; never touch OPENBLAS_* tuning variables.
+  // BLIS reads BLIS_NUM_THREADS when it initialises (first BLAS call), so this still takes
+  // effect; a value the user set wins. OpenMP (libgomp) read its environment at load time, so
+  // LibTorch's pool is sized through set_num_threads instead. OPENBLAS_* is never touched.
   setenv("BLIS_NUM_THREADS", n.c_str(), /*overwrite=*/0);
-  setenv("OMP_NUM_THREADS", n.c_str(), /*overwrite=*/0);
   torch::set_num_threads(threads);
 }
 

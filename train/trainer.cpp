@@ -46,12 +46,14 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
 
   LoopResult r;
   double elapsed_before = 0;
+  double loss_value = 0;
   if (resume) {
     auto st = load_checkpoint(dir, *model, opt);
     if (!st) throw std::runtime_error("nothing to resume in '" + dir + "': it has no checkpoint/");
     r.start_step = st->step;
     r.history = st->extra.value("history", nlohmann::json::array());
     elapsed_before = st->extra.value("elapsed_s", 0.0);
+    loss_value = st->extra.value("train_loss", 0.0);  // reported as-is if no step is left
     if (r.start_step > o.steps)
       throw std::runtime_error("checkpoint is at step " + std::to_string(r.start_step) + " but the run has only " +
                                std::to_string(o.steps) + " steps");
@@ -61,7 +63,6 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
 
   auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  double loss_value = 0;
   for (int64_t step = r.start_step; step < o.steps; ++step) {
     const double lr = learning_rate(o, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);

@@ -43,6 +43,11 @@ struct GemmKernels {
 }  // namespace rt3
 #endif
 
+// The microkernel keeps its accumulators in a fixed-size array of vectors, which sizeless
+// vector types (SVE, RVV) do not allow; on those machines NEON (or the baseline) is used.
+#ifndef HWY_DISABLED_TARGETS
+#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_RVV)
+#endif
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/dense_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -182,6 +187,7 @@ struct DenseLinear::Impl {
   format::AlignedBuffer bias;    // panels * nr floats
   std::string name;
 
+  void pack(const float* W, const float* bias_in);  // (re)packs for the kernels in g
   const float* w() const { return reinterpret_cast<const float*>(packed.data()); }
   const float* b() const { return reinterpret_cast<const float*>(bias.data()); }
 
@@ -216,6 +222,32 @@ struct DenseLinear::Impl {
   }
 };
 
+std::vector<std::string> dense_linear_targets() {
+  std::vector<std::string> names;
+  for (int64_t t : hwy::SupportedAndGeneratedTargets()) names.emplace_back(hwy::TargetName(t));
+  return names;
+}
+
+namespace {
+const GemmKernels* KernelsForTarget(const std::string& target) {
+  for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
+    if (target != hwy::TargetName(t)) continue;
+    hwy::SetSupportedTargetsForTest(t);  // mock the CPU so dispatch picks exactly this target
+    const GemmKernels* g = HWY_DYNAMIC_DISPATCH(GetGemmKernels)();
+    hwy::SetSupportedTargetsForTest(0);  // back to the real CPU
+    return g;
+  }
+  throw std::invalid_argument("DenseLinear: SIMD target '" + target + "' is not available here");
+}
+}  // namespace
+
+DenseLinear::DenseLinear(const float* W, const float* bias, int64_t out_features, int64_t in_features,
+                         const std::string& target)
+    : DenseLinear(W, bias, out_features, in_features) {
+  impl_->g = KernelsForTarget(target);
+  impl_->pack(W, bias);
+}
+
 DenseLinear::DenseLinear(const float* W, const float* bias, int64_t out_features, int64_t in_features)
     : impl_(new Impl) {
   if (out_features < 0 || in_features < 0) throw std::invalid_argument("DenseLinear: negative shape");
@@ -224,6 +256,12 @@ DenseLinear::DenseLinear(const float* W, const float* bias, int64_t out_features
   I.out = out_features;
   I.in = in_features;
   I.g = HWY_DYNAMIC_DISPATCH(GetGemmKernels)();  // the one dispatch decision
+  I.pack(W, bias);
+}
+
+void DenseLinear::Impl::pack(const float* W, const float* bias_in) {
+  Impl& I = *this;
+  const int64_t out_features = out, in_features = in;
   const int64_t nr = I.g->nr;
   I.panels = (out_features + nr - 1) / nr;
   I.packed = format::AlignedBuffer(sizeof(float) * static_cast<size_t>(I.panels * in_features * nr));
@@ -239,7 +277,7 @@ DenseLinear::DenseLinear(const float* W, const float* bias, int64_t out_features
       for (int64_t k = 0; k < in_features; ++k) panel[k * nr + j] = wrow[k];
     }
   }
-  if (bias) std::memcpy(B, bias, sizeof(float) * static_cast<size_t>(out_features));
+  if (bias_in) std::memcpy(B, bias_in, sizeof(float) * static_cast<size_t>(out_features));
   I.name = std::string("hwy-") + I.g->target + " " + std::to_string(I.g->mr) + "x" + std::to_string(nr);
 }
 

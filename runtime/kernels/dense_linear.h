@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace rt3 {
 class ThreadPool;
@@ -16,9 +18,18 @@ namespace kernels {
 void linear_ref(const float* x, int64_t m, int64_t in_features, const float* W, const float* bias,
                 int64_t out_features, float* y);
 
+// SIMD targets compiled into this binary that this CPU supports, best first (e.g. "AVX3",
+// "AVX2", "SSE4", "SCALAR"). For tests and benches.
+std::vector<std::string> dense_linear_targets();
+
 class DenseLinear {
  public:
   DenseLinear(const float* W, const float* bias, int64_t out_features, int64_t in_features);
+  // Test/bench only: use the named target's kernels instead of the best one (throws
+  // std::invalid_argument if it is not in dense_linear_targets()). Not thread-safe with respect to
+  // other Highway dispatch decisions being made at the same moment.
+  DenseLinear(const float* W, const float* bias, int64_t out_features, int64_t in_features,
+              const std::string& target);
   ~DenseLinear();
   DenseLinear(DenseLinear&&) noexcept;
   DenseLinear& operator=(DenseLinear&&) noexcept;

@@ -34,6 +34,11 @@ struct OpsTable {
 }  // namespace rt3
 #endif
 
+// Lambdas capture vectors, which sizeless vector types (SVE, RVV) do not allow; on those
+// machines NEON (or the baseline) is used, as in dense_linear.cpp.
+#ifndef HWY_DISABLED_TARGETS
+#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_RVV)
+#endif
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/ops.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep

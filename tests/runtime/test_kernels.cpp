@@ -200,6 +200,7 @@ class LinearTester {
   LinearTester& bias(bool v) { bias_ = v; return *this; }
   LinearTester& threads(int v) { threads_ = v; return *this; }
   LinearTester& seed(uint32_t v) { seed_ = v; return *this; }
+  LinearTester& target(const std::string& v) { target_ = v; return *this; }  // "" = best for this CPU
 
   void Test() const {
     std::mt19937 rng(seed_ ^ static_cast<uint32_t>(m_ * 7919 + k_ * 104729 + n_ * 31 + threads_));
@@ -209,7 +210,7 @@ class LinearTester {
     const float* bp = bias_ ? b.data() : nullptr;
     std::vector<float> ref(static_cast<size_t>(m_ * n_)), y(static_cast<size_t>(m_ * n_), std::nanf(""));
     linear_ref(x.data(), m_, k_, W.data(), bp, n_, ref.data());
-    DenseLinear lin(W.data(), bp, n_, k_);
+    DenseLinear lin = target_.empty() ? DenseLinear(W.data(), bp, n_, k_) : DenseLinear(W.data(), bp, n_, k_, target_);
     ASSERT_EQ(lin.in_features(), k_);
     ASSERT_EQ(lin.out_features(), n_);
     ThreadPool pool(threads_);
@@ -235,6 +236,7 @@ class LinearTester {
   bool bias_ = true;
   int threads_ = 1;
   uint32_t seed_ = 1;
+  std::string target_;
 };
 
 TEST(KernelsDenseLinear, KernelNameAndPackedBytes) {
@@ -284,6 +286,23 @@ TEST(KernelsDenseLinear, RandomShapes) {
   for (int rep = 0; rep < 60; ++rep) {
     LinearTester().m(dm(rng)).k(dk(rng)).n(dn(rng)).bias(rep % 2 == 0).threads(1 + rep % 3).seed(rep).Test();
   }
+}
+
+TEST(KernelsDenseLinear, EverySimdTarget) {
+  // Every kernel table this binary carries for this CPU (e.g. AVX3 12x32, AVX2 6x16, SSE4 6x8,
+  // SCALAR 4x2), on edge shapes: ragged M against each MR, ragged N against each NR, k-blocking.
+  const auto targets = dense_linear_targets();
+  ASSERT_FALSE(targets.empty());
+  for (const auto& t : targets) {
+    std::vector<float> W(5 * 3, 1.0f);
+    std::printf("target %s: %s\n", t.c_str(), DenseLinear(W.data(), nullptr, 5, 3, t).kernel_name());
+    for (int threads : {1, 2})
+      for (int64_t m : {1, 2, 3, 5, 6, 7, 12, 13, 100})
+        for (auto kn : {std::pair<int64_t, int64_t>{1, 1}, {7, 9}, {33, 64}, {300, 17}, {1100, 40}})
+          LinearTester().m(m).k(kn.first).n(kn.second).bias(m % 2 == 1).threads(threads).target(t).Test();
+  }
+  std::vector<float> W(4, 1.0f);
+  EXPECT_THROW(DenseLinear(W.data(), nullptr, 2, 2, "NO_SUCH_TARGET"), std::invalid_argument);
 }
 
 TEST(KernelsDenseLinear, ZeroRowsAndMove) {
