@@ -127,7 +127,7 @@ TrainResult train(const TrainRequest& req) {
                                                    join(rep.initialised));
     }
   }
-  if (!req.resume) write_run_files(cfg, req.out_dir);
+  write_run_files(cfg, req.out_dir);  // on --resume too: records a changed --steps
 
   TrainResult out;
   out.out_dir = req.out_dir;
