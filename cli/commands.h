@@ -18,6 +18,7 @@ Runner add_doctor(CLI::App& app, GlobalOptions& g);
 Runner add_export(CLI::App& app, GlobalOptions& g);
 Runner add_inspect(CLI::App& app, GlobalOptions& g);
 Runner add_run(CLI::App& app, GlobalOptions& g);
+Runner add_device(CLI::App& app, GlobalOptions& g);
 #ifdef RT3_WITH_TRAIN
 Runner add_train(CLI::App& app, GlobalOptions& g);
 Runner add_eval(CLI::App& app, GlobalOptions& g);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   runners["export"] = rt3::cli::add_export(app, g);
   runners["inspect"] = rt3::cli::add_inspect(app, g);
   runners["run"] = rt3::cli::add_run(app, g);
+  runners["device"] = rt3::cli::add_device(app, g);
 #ifdef RT3_WITH_TRAIN
   runners["train"] = rt3::cli::add_train(app, g);
   runners["eval"] = rt3::cli::add_eval(app, g);
