@@ -53,8 +53,9 @@ FrequencyTable CpufreqBackend::frequency_table() const {
     t.from_min_max = true;
     t.note = "no " + avail + ": only cpuinfo_min_freq/cpuinfo_max_freq; intermediate levels unknown";
   }
-  if (t.khz.empty() || t.khz.front() == 0 && t.khz.size() == 1)
-    throw std::runtime_error(dir_ + ": no usable frequencies");
+  if (t.khz.empty()) throw std::runtime_error(dir_ + ": no usable frequencies");
+  if (std::find(t.khz.begin(), t.khz.end(), 0) != t.khz.end())
+    throw std::runtime_error(dir_ + ": a frequency of 0 kHz in " + t.note);
   std::sort(t.khz.begin(), t.khz.end());
   t.khz.erase(std::unique(t.khz.begin(), t.khz.end()), t.khz.end());
   return t;
