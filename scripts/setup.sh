@@ -21,6 +21,8 @@ APT_PACKAGES=(
 # node/npm: this machine kind ships them (not from Debian); install Debian's only if absent.
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
+# python3 checks the JSON the CLI tests produce (tests/cli/*.sh).
+command -v python3 >/dev/null 2>&1 || APT_PACKAGES+=(python3)
 
 log() { printf '[setup] %s\n' "$*"; }
 
