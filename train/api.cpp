@@ -189,7 +189,7 @@ EvalResult evaluate(const EvalRequest& req) {
   } else {
     cfg = read_run_config(req.dir);
   }
-  const Split split = parse_split(req.split);
+  const Split split = data::parse_split(req.split);
   auto task = make_task(cfg, req.dir);
   const std::string weights = req.dir + "/model.safetensors";
   if (fs::exists(weights)) {

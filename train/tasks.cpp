@@ -16,17 +16,6 @@
 namespace rt3::train {
 namespace fs = std::filesystem;
 
-Split parse_split(const std::string& s) {
-  if (s == "train") return Split::kTrain;
-  if (s == "valid") return Split::kValid;
-  if (s == "test") return Split::kTest;
-  throw std::runtime_error("unknown split '" + s + "' (expected train, valid or test)");
-}
-
-std::string split_name(Split s) {
-  return s == Split::kTrain ? "train" : s == Split::kValid ? "valid" : "test";
-}
-
 namespace {
 
 // splitmix64: a tiny, well-mixed, platform-independent PRNG; batches are a pure function of it.

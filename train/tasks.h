@@ -8,13 +8,13 @@
 #include <string>
 
 #include "train/api.h"
+#include "train/data/split.h"
 #include "train/run_config.h"
 
 namespace rt3::train {
 
-enum class Split { kTrain, kValid, kTest };
-Split parse_split(const std::string& s);  // "train" | "valid" | "test"
-std::string split_name(Split s);
+// The corpus loaders' split enum; the tasks index their split arrays with it (train = 0).
+using data::Split;
 
 class Task {
  public:

@@ -88,7 +88,7 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
     const bool last = rep.step == o.steps;
     if (rep.step % o.eval_every == 0 || last) {
       rep.evaluated = true;
-      rep.eval = task.evaluate(Split::kValid, o.eval_max_examples);
+      rep.eval = task.evaluate(Split::valid, o.eval_max_examples);
       r.history.push_back({{"step", rep.step}, {"train_loss", loss_value}, {"lr", lr}, {"valid", to_json(rep.eval)}});
     }
     if (rep.step % o.checkpoint_every == 0 || last) {
@@ -102,7 +102,7 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
     if (last) r.valid = rep.eval;
   }
   if (r.start_step == o.steps) {  // resumed a finished run: report its last state
-    r.valid = task.evaluate(Split::kValid, o.eval_max_examples);
+    r.valid = task.evaluate(Split::valid, o.eval_max_examples);
   }
   save_weights(*model, dir + "/model.safetensors");
   r.steps_done = o.steps;

@@ -10,25 +10,16 @@
 #include <unistd.h>
 
 #include "dvfs/battery.h"
+#include "tests/common/test_util.h"
 
 namespace fs = std::filesystem;
 using rt3::dvfs::BatteryBackend;
 
 namespace {
 
-void put(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using rt3::test_util::error_of;
+using rt3::test_util::read_text;
+using rt3::test_util::write_text;
 
 class BatteryTest : public ::testing::Test {
  protected:
@@ -37,14 +28,14 @@ class BatteryTest : public ::testing::Test {
             ("rt3_battery_" + std::to_string(::getpid()) + "_" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
-    put(root_ / "AC" / "type", "Mains\n");
-    put(root_ / "AC" / "online", "1\n");
-    put(root_ / "BAT0" / "type", "Battery\n");
-    put(root_ / "BAT0" / "capacity", "87\n");
-    put(root_ / "BAT0" / "status", "Discharging\n");
-    put(root_ / "BAT0" / "energy_now", "41230000\n");
-    put(root_ / "BAT0" / "energy_full", "50000000\n");
-    put(root_ / "BAT0" / "voltage_now", "12100000\n");
+    write_text(root_ / "AC" / "type", "Mains\n");
+    write_text(root_ / "AC" / "online", "1\n");
+    write_text(root_ / "BAT0" / "type", "Battery\n");
+    write_text(root_ / "BAT0" / "capacity", "87\n");
+    write_text(root_ / "BAT0" / "status", "Discharging\n");
+    write_text(root_ / "BAT0" / "energy_now", "41230000\n");
+    write_text(root_ / "BAT0" / "energy_full", "50000000\n");
+    write_text(root_ / "BAT0" / "voltage_now", "12100000\n");
   }
   void TearDown() override { fs::remove_all(root_); }
   fs::path root_;
@@ -66,11 +57,11 @@ TEST_F(BatteryTest, FindsBatteryAndReadsIt) {
 }
 
 TEST_F(BatteryTest, ChargeReportingGaugeAndStatusWithSpace) {
-  put(root_ / "battery" / "type", "Battery\n");
-  put(root_ / "battery" / "capacity", "100");
-  put(root_ / "battery" / "status", "Not charging\n");
-  put(root_ / "battery" / "charge_now", "2900000\n");
-  put(root_ / "battery" / "charge_full", "3000000\n");
+  write_text(root_ / "battery" / "type", "Battery\n");
+  write_text(root_ / "battery" / "capacity", "100");
+  write_text(root_ / "battery" / "status", "Not charging\n");
+  write_text(root_ / "battery" / "charge_now", "2900000\n");
+  write_text(root_ / "battery" / "charge_full", "3000000\n");
   EXPECT_EQ(BatteryBackend::list(root_.string()), (std::vector<std::string>{"BAT0", "battery"}));
   BatteryBackend b(root_.string(), "battery");
   EXPECT_EQ(b.capacity_percent(), 100);
@@ -83,9 +74,9 @@ TEST_F(BatteryTest, ChargeReportingGaugeAndStatusWithSpace) {
 
 TEST_F(BatteryTest, StatusChangesAreSeen) {
   BatteryBackend b(root_.string());
-  put(root_ / "BAT0" / "status", "Charging\n");
+  write_text(root_ / "BAT0" / "status", "Charging\n");
   EXPECT_EQ(b.status(), "Charging");
-  put(root_ / "BAT0" / "status", "Full\n");
+  write_text(root_ / "BAT0" / "status", "Full\n");
   EXPECT_EQ(b.status(), "Full");
 }
 
@@ -105,12 +96,12 @@ TEST_F(BatteryTest, UnknownNameListsTheBatteries) {
 
 TEST_F(BatteryTest, MalformedAndMissingValues) {
   BatteryBackend b(root_.string());
-  put(root_ / "BAT0" / "capacity", "101\n");
+  write_text(root_ / "BAT0" / "capacity", "101\n");
   EXPECT_NE(error_of([&] { b.capacity_percent(); }).find("above 100"), std::string::npos);
-  put(root_ / "BAT0" / "capacity", "-3\n");
+  write_text(root_ / "BAT0" / "capacity", "-3\n");
   EXPECT_NE(error_of([&] { b.capacity_percent(); }).find("not an unsigned integer"),
             std::string::npos);
-  put(root_ / "BAT0" / "energy_now", "lots\n");
+  write_text(root_ / "BAT0" / "energy_now", "lots\n");
   EXPECT_NE(error_of([&] { b.energy_now_uwh(); }).find("energy_now"), std::string::npos);
   fs::remove(root_ / "BAT0" / "capacity");
   EXPECT_NE(error_of([&] { b.capacity_percent(); }).find((root_ / "BAT0" / "capacity").string()),

@@ -25,29 +25,19 @@
 #include "runtime/tokenizer/spm_model.h"
 #include "runtime/tokenizer/wordpiece.h"
 #include "tests/reference/libspm_train.h"
+#include "tests/common/test_util.h"
 
 namespace rt3::format {
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using K = BundleErrorKind;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "rt3_bundle_XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// Each test gets its own directory, named after this suite.
+struct TempDir : rt3::test_util::TempDir {
+  TempDir() : rt3::test_util::TempDir("rt3_bundle") {}
 };
 
 // 14 tokens = 83 bytes: not a multiple of 4, so a misplaced tokenizer tensor misaligns weights.

@@ -17,26 +17,16 @@
 #include "runtime/format/bundle.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "tests/reference/libspm_train.h"
+#include "tests/common/test_util.h"
+
 
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "rt3_capi_XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// Each test gets its own directory, named after this suite.
+struct TempDir : rt3::test_util::TempDir {
+  TempDir() : rt3::test_util::TempDir("rt3_capi") {}
 };
 
 void add_random(rt3::format::BundleWriter& w, const std::vector<rt3::format::TensorSpec>& specs) {

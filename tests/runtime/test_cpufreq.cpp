@@ -13,32 +13,16 @@
 #include <unistd.h>
 
 #include "dvfs/cpufreq.h"
+#include "tests/common/test_util.h"
 
 namespace fs = std::filesystem;
 using rt3::dvfs::CpufreqBackend;
 
 namespace {
 
-void put(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
-
-std::string get(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using rt3::test_util::error_of;
+using rt3::test_util::read_text;
+using rt3::test_util::write_text;
 
 class CpufreqTest : public ::testing::Test {
  protected:
@@ -49,14 +33,14 @@ class CpufreqTest : public ::testing::Test {
     fs::remove_all(root_);
     dir_ = root_ / "cpu0" / "cpufreq";
     // Formats as written by drivers/cpufreq/cpufreq.c (note the trailing space on the lists).
-    put(dir_ / "scaling_available_frequencies", "408000 600000 816000 1008000 \n");
-    put(dir_ / "scaling_cur_freq", "816000\n");
-    put(dir_ / "scaling_governor", "schedutil\n");
-    put(dir_ / "scaling_available_governors", "userspace powersave performance schedutil \n");
-    put(dir_ / "scaling_setspeed", "<unsupported>\n");
-    put(dir_ / "cpuinfo_min_freq", "408000\n");
-    put(dir_ / "cpuinfo_max_freq", "1008000\n");
-    put(dir_ / "related_cpus", "0 1 2 3\n");
+    write_text(dir_ / "scaling_available_frequencies", "408000 600000 816000 1008000 \n");
+    write_text(dir_ / "scaling_cur_freq", "816000\n");
+    write_text(dir_ / "scaling_governor", "schedutil\n");
+    write_text(dir_ / "scaling_available_governors", "userspace powersave performance schedutil \n");
+    write_text(dir_ / "scaling_setspeed", "<unsupported>\n");
+    write_text(dir_ / "cpuinfo_min_freq", "408000\n");
+    write_text(dir_ / "cpuinfo_max_freq", "1008000\n");
+    write_text(dir_ / "related_cpus", "0 1 2 3\n");
   }
   void TearDown() override {
     std::error_code ec;
@@ -81,7 +65,7 @@ TEST_F(CpufreqTest, ReadsEveryAttribute) {
 }
 
 TEST_F(CpufreqTest, UnsortedListWithoutTrailingNewlineIsSortedAndDeduplicated) {
-  put(dir_ / "scaling_available_frequencies", "  816000\t408000 816000 600000");
+  write_text(dir_ / "scaling_available_frequencies", "  816000\t408000 816000 600000");
   CpufreqBackend b(root_.string());
   EXPECT_EQ(b.available_frequencies_khz(), (std::vector<std::uint64_t>{408000, 600000, 816000}));
 }
@@ -94,25 +78,25 @@ TEST_F(CpufreqTest, FallsBackToMinMaxAndSaysSo) {
   EXPECT_EQ(t.khz, (std::vector<std::uint64_t>{408000, 1008000}));
   EXPECT_NE(t.note.find("cpuinfo_min_freq"), std::string::npos);
   // An empty list (some drivers) falls back too.
-  put(dir_ / "scaling_available_frequencies", "\n");
+  write_text(dir_ / "scaling_available_frequencies", "\n");
   EXPECT_TRUE(b.frequency_table().from_min_max);
 }
 
 TEST_F(CpufreqTest, SetFrequencyUnderUserspaceWritesSetspeed) {
   CpufreqBackend b(root_.string());
   b.set_governor("userspace");
-  EXPECT_EQ(get(dir_ / "scaling_governor"), "userspace\n");
+  EXPECT_EQ(read_text(dir_ / "scaling_governor"), "userspace\n");
   EXPECT_EQ(b.governor(), "userspace");
   b.set_frequency_khz(600000);
-  EXPECT_EQ(get(dir_ / "scaling_setspeed"), "600000\n");
+  EXPECT_EQ(read_text(dir_ / "scaling_setspeed"), "600000\n");
 }
 
 TEST_F(CpufreqTest, SetFrequencyRejectsLevelNotInTable) {
-  put(dir_ / "scaling_governor", "userspace\n");
+  write_text(dir_ / "scaling_governor", "userspace\n");
   CpufreqBackend b(root_.string());
   const std::string e = error_of([&] { b.set_frequency_khz(700000); });
   EXPECT_NE(e.find("700000 kHz is not an available frequency"), std::string::npos) << e;
-  EXPECT_EQ(get(dir_ / "scaling_setspeed"), "<unsupported>\n");
+  EXPECT_EQ(read_text(dir_ / "scaling_setspeed"), "<unsupported>\n");
 }
 
 TEST_F(CpufreqTest, SetFrequencyNeedsUserspaceGovernor) {
@@ -121,7 +105,7 @@ TEST_F(CpufreqTest, SetFrequencyNeedsUserspaceGovernor) {
   EXPECT_NE(e.find("set governor to userspace first"), std::string::npos) << e;
   EXPECT_NE(e.find("scaling_governor"), std::string::npos) << e;
   EXPECT_NE(e.find("'schedutil'"), std::string::npos) << e;
-  EXPECT_EQ(get(dir_ / "scaling_setspeed"), "<unsupported>\n");
+  EXPECT_EQ(read_text(dir_ / "scaling_setspeed"), "<unsupported>\n");
 }
 
 TEST_F(CpufreqTest, SetGovernorRejectsUnknownName) {
@@ -131,7 +115,7 @@ TEST_F(CpufreqTest, SetGovernorRejectsUnknownName) {
 }
 
 TEST_F(CpufreqTest, WriteErrorNamesTheFile) {
-  put(dir_ / "scaling_governor", "userspace\n");
+  write_text(dir_ / "scaling_governor", "userspace\n");
   const fs::path setspeed = dir_ / "scaling_setspeed";
   CpufreqBackend b(root_.string());
   if (::geteuid() == 0) {
@@ -164,16 +148,16 @@ TEST_F(CpufreqTest, MissingAttributeNamesTheFile) {
 }
 
 TEST_F(CpufreqTest, MalformedContentIsAnError) {
-  put(dir_ / "scaling_cur_freq", "fast\n");
-  put(dir_ / "scaling_available_frequencies", "408000 6OO000\n");
-  put(dir_ / "related_cpus", "0 x\n");
+  write_text(dir_ / "scaling_cur_freq", "fast\n");
+  write_text(dir_ / "scaling_available_frequencies", "408000 6OO000\n");
+  write_text(dir_ / "related_cpus", "0 x\n");
   CpufreqBackend b(root_.string());
   EXPECT_NE(error_of([&] { b.current_khz(); }).find("'fast' is not an unsigned integer"),
             std::string::npos);
   EXPECT_NE(error_of([&] { b.available_frequencies_khz(); }).find("scaling_available_frequencies"),
             std::string::npos);
   EXPECT_NE(error_of([&] { b.related_cpus(); }).find("related_cpus"), std::string::npos);
-  put(dir_ / "scaling_cur_freq", "\n");
+  write_text(dir_ / "scaling_cur_freq", "\n");
   EXPECT_NE(error_of([&] { b.current_khz(); }).find("empty"), std::string::npos);
 }
 
@@ -202,11 +186,11 @@ TEST(CpufreqRealSysfs, ReadsOrSaysNoCpufreq) {
 
 TEST_F(CpufreqTest, ZeroFrequencyAndInvertedLimitsAreErrors) {
   CpufreqBackend b(root_.string());
-  put(dir_ / "scaling_available_frequencies", "0 408000\n");
+  write_text(dir_ / "scaling_available_frequencies", "0 408000\n");
   EXPECT_NE(error_of([&] { b.available_frequencies_khz(); }).find("a frequency of 0 kHz"),
             std::string::npos);
   fs::remove(dir_ / "scaling_available_frequencies");
-  put(dir_ / "cpuinfo_min_freq", "2000000\n");
+  write_text(dir_ / "cpuinfo_min_freq", "2000000\n");
   EXPECT_NE(error_of([&] { b.available_frequencies_khz(); }).find("> cpuinfo_max_freq"),
             std::string::npos);
 }

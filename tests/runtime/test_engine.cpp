@@ -29,29 +29,19 @@
 #include "runtime/threads/thread_pool.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "tests/reference/libspm_train.h"
+#include "tests/common/test_util.h"
 
 namespace rt3 {
+
 namespace {
 
 namespace fs = std::filesystem;
 using Weights = std::map<std::string, std::vector<float>>;
 using Mat = std::vector<std::vector<double>>;  // [rows][cols]
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "rt3_engine_XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// Each test gets its own directory, named after this suite.
+struct TempDir : rt3::test_util::TempDir {
+  TempDir() : rt3::test_util::TempDir("rt3_engine") {}
 };
 
 void expect_close(const std::vector<float>& got, const std::vector<double>& want, const std::string& what) {

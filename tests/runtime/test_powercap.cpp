@@ -11,25 +11,16 @@
 #include <unistd.h>
 
 #include "dvfs/powercap.h"
+#include "tests/common/test_util.h"
 
 namespace fs = std::filesystem;
 using rt3::dvfs::RaplBackend;
 
 namespace {
 
-void put(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using rt3::test_util::error_of;
+using rt3::test_util::read_text;
+using rt3::test_util::write_text;
 
 class PowercapTest : public ::testing::Test {
  protected:
@@ -38,7 +29,7 @@ class PowercapTest : public ::testing::Test {
             ("rt3_powercap_" + std::to_string(::getpid()) + "_" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
-    put(root_ / "intel-rapl" / "enabled", "1\n");  // control type: not a zone
+    write_text(root_ / "intel-rapl" / "enabled", "1\n");  // control type: not a zone
     zone("intel-rapl:0", "package-0", "123456789\n", "262143328850\n");
     zone("intel-rapl:0:0", "core", "5000\n", "262143328850\n");
     zone("intel-rapl:0:1", "dram", "42\n", "65532610987\n");
@@ -46,9 +37,9 @@ class PowercapTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
   void zone(const std::string& id, const std::string& name, const std::string& energy,
             const std::string& range) {
-    put(root_ / id / "name", name + "\n");
-    put(root_ / id / "energy_uj", energy);
-    put(root_ / id / "max_energy_range_uj", range);
+    write_text(root_ / id / "name", name + "\n");
+    write_text(root_ / id / "energy_uj", energy);
+    write_text(root_ / id / "max_energy_range_uj", range);
   }
   fs::path root_;
 };
@@ -82,9 +73,9 @@ TEST_F(PowercapTest, DeltaHandlesWrapAround) {
 TEST_F(PowercapTest, TwoReadsAcrossAWrap) {
   RaplBackend r(root_.string());
   const auto& pkg = r.zone("package-0");
-  put(root_ / "intel-rapl:0" / "energy_uj", "262143000000\n");
+  write_text(root_ / "intel-rapl:0" / "energy_uj", "262143000000\n");
   const auto a = r.energy_uj(pkg);
-  put(root_ / "intel-rapl:0" / "energy_uj", "671150\n");
+  write_text(root_ / "intel-rapl:0" / "energy_uj", "671150\n");
   const auto b = r.energy_uj(pkg);
   EXPECT_EQ(RaplBackend::delta_uj(a, b, pkg.max_energy_range_uj), 1000000u);
 }
@@ -117,14 +108,14 @@ TEST_F(PowercapTest, UnreadableEnergyNamesTheFile) {
 }
 
 TEST_F(PowercapTest, MalformedContent) {
-  put(root_ / "intel-rapl:0:1" / "energy_uj", "12 34\n");
+  write_text(root_ / "intel-rapl:0:1" / "energy_uj", "12 34\n");
   RaplBackend r(root_.string());
   EXPECT_NE(error_of([&] { r.energy_uj(r.zone("dram")); }).find("not an unsigned integer"),
             std::string::npos);
-  put(root_ / "intel-rapl:0:1" / "energy_uj", "99999999999999\n");
+  write_text(root_ / "intel-rapl:0:1" / "energy_uj", "99999999999999\n");
   EXPECT_NE(error_of([&] { r.energy_uj(r.zone("dram")); }).find("exceeds max_energy_range_uj"),
             std::string::npos);
-  put(root_ / "intel-rapl:0:1" / "max_energy_range_uj", "0\n");
+  write_text(root_ / "intel-rapl:0:1" / "max_energy_range_uj", "0\n");
   EXPECT_NE(error_of([&] { RaplBackend r2(root_.string()); }).find("range is 0"), std::string::npos);
 }
 

@@ -38,6 +38,13 @@ void assign_group(const std::vector<std::string>& ids, const std::vector<std::si
 
 }  // namespace
 
+Split parse_split(const std::string& s) {
+  if (s == "train") return Split::train;
+  if (s == "valid") return Split::valid;
+  if (s == "test") return Split::test;
+  throw std::runtime_error("unknown split '" + s + "' (expected train, valid or test)");
+}
+
 const char* split_name(Split s) {
   switch (s) {
     case Split::train: return "train";

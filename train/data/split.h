@@ -27,6 +27,8 @@ inline constexpr SplitSpec kClassSplit{0.80, 0.10, 0.10, 0x5254330000000001ULL};
 
 enum class Split { train, valid, test };
 const char* split_name(Split s);
+// "train" | "valid" | "test"; anything else throws std::runtime_error naming the value.
+Split parse_split(const std::string& s);
 
 // Throws std::runtime_error when a fraction is negative or they do not sum to 1.
 void validate(const SplitSpec& spec);
