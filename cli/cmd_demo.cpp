@@ -14,8 +14,8 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "cli/run_dir.h"
 #include "rt3/engine.h"
-#include "runtime/format/bundle.h"
 #include "train/api.h"
 #include "train/compute_env.h"
 #include "train/data/paths.h"
@@ -63,16 +63,7 @@ double median(std::vector<double> v) {
 // are re-scored on the same test examples `rt3 eval` used (the accuracy must agree), the LM
 // generates and is timed per token.
 json runtime_check(const Stage& st, const fs::path& dir, const fs::path& bundle, int threads, int64_t data_limit) {
-  format::TokenizerInfo tok;
-  if (st.task == "sotu") {
-    tok.type = format::TokenizerType::kSentencePiece;
-  } else {
-    tok.type = format::TokenizerType::kWordPiece;
-    tok.lowercase = true;
-    std::ifstream f(dir / "rt3_train.json");
-    tok.max_len = json::parse(f)["train"]["seq_len"].get<int64_t>();
-  }
-  format::BundleWriter::from_run_dir(dir.string(), tok).write(bundle.string());
+  export_run(dir.string(), bundle.string());
   EngineOptions eo;
   eo.threads = threads;
   auto engine = Engine::load(bundle.string(), eo);

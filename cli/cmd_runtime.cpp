@@ -5,13 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/run_dir.h"
 #include "rt3/engine.h"
 #include "runtime/format/bundle.h"
 #include "runtime/model/config.h"
@@ -27,27 +27,6 @@ std::string human_bytes(uint64_t b) {
   else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
   else std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
   return buf;
-}
-
-// Tokenizer settings for a run directory: classifiers use BERT uncased WordPiece truncated to
-// the sequence length they were trained with; the LM uses its SentencePiece model.
-format::TokenizerInfo tokenizer_for_run(const fs::path& dir) {
-  format::TokenizerInfo t;
-  if (fs::exists(dir / "vocab.txt")) {
-    t.type = format::TokenizerType::kWordPiece;
-    t.lowercase = true;
-    std::ifstream f(dir / "rt3_train.json");
-    if (f) {
-      json run = json::parse(f, nullptr, /*allow_exceptions=*/false);
-      if (run.is_object() && run.contains("train") && run["train"].contains("seq_len"))
-        t.max_len = run["train"]["seq_len"].get<int64_t>();
-    }
-  } else if (fs::exists(dir / "tokenizer.model")) {
-    t.type = format::TokenizerType::kSentencePiece;
-  } else {
-    throw std::runtime_error("'" + dir.string() + "' has no tokenizer (vocab.txt or tokenizer.model)");
-  }
-  return t;
 }
 
 json inspect_json(const format::Bundle& b, const std::string& path) {
@@ -97,8 +76,7 @@ Runner add_export(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--out", o->out, "Bundle file to write, e.g. model.rt3")->required();
   cmd->add_flag("--json", g.json, "Print the bundle summary as JSON");
   return [o, &g]() {
-    auto writer = format::BundleWriter::from_run_dir(o->checkpoint, tokenizer_for_run(o->checkpoint));
-    writer.write(o->out);  // atomic; validated with the loader's own checks before renaming
+    export_run(o->checkpoint, o->out);
     auto bundle = format::Bundle::open(o->out);
     json j = inspect_json(bundle, o->out);
     if (g.json) {
