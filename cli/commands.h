@@ -24,6 +24,7 @@ Runner add_train(CLI::App& app, GlobalOptions& g);
 Runner add_eval(CLI::App& app, GlobalOptions& g);
 Runner add_import(CLI::App& app, GlobalOptions& g);
 Runner add_demo(CLI::App& app, GlobalOptions& g);
+Runner add_prune(CLI::App& app, GlobalOptions& g);
 #endif
 
 }  // namespace rt3::cli

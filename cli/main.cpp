@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   runners["train"] = rt3::cli::add_train(app, g);
   runners["eval"] = rt3::cli::add_eval(app, g);
   runners["import"] = rt3::cli::add_import(app, g);
+  runners["prune"] = rt3::cli::add_prune(app, g);
   runners["demo"] = rt3::cli::add_demo(app, g);
 
 #endif

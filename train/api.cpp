@@ -3,13 +3,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
 #include "train/hf_import.h"
 #include "train/run_config.h"
+#include "train/run_files.h"
 #include "train/tasks.h"
 #include "train/trainer.h"
 
@@ -41,18 +41,6 @@ json to_json(const EvalResult& r) {
 
 namespace {
 
-const char* kRunFile = "rt3_train.json";
-
-json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  if (!f) throw std::runtime_error("cannot open '" + p.string() + "'");
-  try {
-    return json::parse(f);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error("'" + p.string() + "' is not valid JSON: " + e.what());
-  }
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -63,23 +51,6 @@ int64_t count_parameters(torch::nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters()) n += p.numel();
   return n;
-}
-
-// The run's model config as its own file: HF's config.json layout for DistilBERT (so a trained
-// classifier directory is also a Hugging Face model directory), ours for the LM.
-void write_run_files(const RunConfig& cfg, const std::string& dir) {
-  write_file_atomic(dir + "/" + kRunFile, to_json(cfg).dump(2));
-  const json model = is_lm(cfg.task) ? models::to_json(cfg.lm) : models::to_json(cfg.distilbert);
-  write_file_atomic(dir + "/config.json", model.dump(2));
-}
-
-RunConfig read_run_config(const std::string& dir) {
-  const fs::path p = fs::path(dir) / kRunFile;
-  if (!fs::exists(p)) {
-    std::string hint = fs::exists(fs::path(dir) / "config.json") ? "; for an imported Hugging Face model pass --task" : "";
-    throw std::runtime_error("'" + dir + "' is not an rt3 run directory (no " + kRunFile + ")" + hint);
-  }
-  return run_config_from_json(read_json(p));
 }
 
 }  // namespace

@@ -38,7 +38,9 @@ std::vector<torch::optim::OptimizerParamGroup> param_groups(torch::nn::Module& m
 }  // namespace
 
 LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir, bool resume,
-                        const StepCallback& on_step) {
+                        const StepCallback& on_step, LoopHooks* hooks) {
+  LoopHooks no_hooks;
+  if (!hooks) hooks = &no_hooks;
   const TrainOptions& o = cfg.train;
   auto model = task.module();
   model->train();
@@ -61,17 +63,23 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
     torch::manual_seed(o.seed);
   }
 
+  hooks->on_start(r.start_step);
+
   auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   for (int64_t step = r.start_step; step < o.steps; ++step) {
     const double lr = learning_rate(o, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 
+    hooks->before_step(step);
     torch::Tensor loss = task.train_loss(step);
+    torch::Tensor extra = hooks->extra_loss(step);
     opt.zero_grad();
-    loss.backward();
+    (extra.defined() ? loss + extra : loss).backward();
+    hooks->after_backward(step);
     if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), o.grad_clip);
     opt.step();
+    hooks->after_step(step);
     loss_value = loss.item<double>();
     if (!std::isfinite(loss_value))
       throw std::runtime_error("training diverged at step " + std::to_string(step + 1) +
@@ -89,7 +97,9 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
     if (rep.step % o.eval_every == 0 || last) {
       rep.evaluated = true;
       rep.eval = task.evaluate(Split::valid, o.eval_max_examples);
-      r.history.push_back({{"step", rep.step}, {"train_loss", loss_value}, {"lr", lr}, {"valid", to_json(rep.eval)}});
+      nlohmann::json entry = {{"step", rep.step}, {"train_loss", loss_value}, {"lr", lr}, {"valid", to_json(rep.eval)}};
+      entry.update(hooks->status(step));
+      r.history.push_back(entry);
     }
     if (rep.step % o.checkpoint_every == 0 || last) {
       CheckpointState st;

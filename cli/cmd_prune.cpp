@@ -1,0 +1,88 @@
+// `rt3 prune bp`: block-structured pruning of a trained run (train/prune/prune_api.h).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "train/prune/prune_api.h"
+
+namespace rt3::cli {
+namespace {
+
+void print_sparsity_table(const nlohmann::json& t) {
+  std::printf("%-48s %11s %13s %9s\n", "layer", "shape", "groups kept", "sparsity");
+  for (const auto& l : t.at("layers")) {
+    char shape[32], kept[40];
+    std::snprintf(shape, sizeof shape, "%lldx%lld", (long long)l.at("rows").get<int64_t>(),
+                  (long long)l.at("cols").get<int64_t>());
+    std::snprintf(kept, sizeof kept, "%lld/%lld", (long long)l.at("groups_kept").get<int64_t>(),
+                  (long long)l.at("groups").get<int64_t>());
+    std::printf("%-48s %11s %13s %8.1f%%\n", l.at("name").get<std::string>().c_str(), shape, kept,
+                100.0 * l.at("weight_sparsity").get<double>());
+  }
+  std::printf("%-48s %11s %13s %8.1f%%\n", "all prunable layers", "", "", 100.0 * t.at("weight_sparsity").get<double>());
+}
+
+}  // namespace
+
+Runner add_prune(CLI::App& app, GlobalOptions& g) {
+  auto* prune = app.add_subcommand("prune", "Compress a trained model (bp: block-structured pruning)");
+  prune->require_subcommand(1);
+  auto* cmd = prune->add_subcommand(
+      "bp", "Block-structured pruning: reweighted group lasso, hard prune to --sparsity, fine-tune with fixed masks");
+  auto req = std::make_shared<train::PruneBpRequest>();
+  cmd->add_option("--checkpoint", req->checkpoint_dir, "Trained run directory (rt3 train --out DIR)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", req->out_dir, "Output run directory (pruned weights, masks, checkpoints, metrics)")->required();
+  cmd->add_option("--sparsity", req->sparsity, "Target weight sparsity of every prunable Linear (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--block-rows", req->block_rows, "Output rows per block: a group is one input column of a block (default 16)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--config", req->config_file,
+                  "JSON file: {\"train\": {...}, \"bp\": {lasso_steps, finetune_steps, penalty_scale, reweight_every, "
+                  "layer_sparsity, ...}}")
+      ->check(CLI::ExistingFile);
+  auto* resume = cmd->add_flag("--resume", req->resume, "Continue the run in --out from its last checkpoint");
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", g.json, "Print the result (with the per-layer sparsity table) as JSON on stdout");
+  cmd->callback([req, resume] {
+    if (req->checkpoint_dir.empty() && resume->count() == 0)
+      throw CLI::ValidationError("--checkpoint", "--checkpoint is required (unless --resume)");
+  });
+  return [req, &g]() {
+    ProgressLine bar("prune bp");
+    req->threads = g.threads;
+    req->on_message = [&bar](const std::string& m) { bar.note(m); };
+    req->on_step = [&bar](const train::StepReport& r) {
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "loss %.4f lr %.2e ETA %s", r.loss, r.lr, format_duration(r.eta_s).c_str());
+      bar.update(r.step, r.steps, r.elapsed_s, detail);
+      if (r.evaluated) {
+        std::string line = "step " + std::to_string(r.step) + " valid:";
+        char buf[64];
+        for (const auto& [k, v] : r.eval.values) {
+          std::snprintf(buf, sizeof buf, " %s %.4f", k.c_str(), v);
+          line += buf;
+        }
+        bar.note(line);
+      }
+    };
+    train::PruneBpResult res = train::prune_bp(*req);
+    bar.finish();
+    if (g.json) {
+      std::printf("%s\n", train::to_json(res).dump(2).c_str());
+      return 0;
+    }
+    print_sparsity_table(res.sparsity_table);
+    std::printf("pruned %s to %.1f%% in %s (%lld steps, from %lld)\nvalid:", res.task.c_str(),
+                100.0 * res.sparsity_table.at("weight_sparsity").get<double>(), format_duration(res.seconds).c_str(),
+                (long long)res.steps_done, (long long)res.start_step);
+    for (const auto& [k, v] : res.valid.values) std::printf(" %s %.4f", k.c_str(), v);
+    std::printf("\nsaved to %s (rt3 eval %s; rt3 export %s --out model.rt3)\n", res.out_dir.c_str(), res.out_dir.c_str(),
+                res.out_dir.c_str());
+    return 0;
+  };
+}
+
+}  // namespace rt3::cli

@@ -1,0 +1,142 @@
+// `rt3 prune bp`: dense run directory in, block-pruned run directory out.
+#include "train/prune/prune_api.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+#include "train/checkpoint.h"
+#include "train/compute_env.h"
+#include "train/prune/bp_schedule.h"
+#include "train/run_files.h"
+#include "train/tasks.h"
+#include "train/trainer.h"
+
+namespace rt3::train {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json to_json(const PruneBpResult& r) {
+  return {{"out_dir", r.out_dir},       {"task", r.task},
+          {"source_dir", r.source_dir}, {"bp", to_json(r.bp)},
+          {"lambda", r.lambda},         {"groups", r.groups},
+          {"start_step", r.start_step}, {"steps_done", r.steps_done},
+          {"seconds", r.seconds},       {"valid", to_json(r.valid)},
+          {"sparsity", r.sparsity_table}};
+}
+
+TrainOptions prune_train_defaults(const TrainOptions& source, const BpOptions& bp) {
+  TrainOptions t = source;
+  t.steps = bp.total_steps();
+  t.lr = source.lr * 0.5;  // the weights are trained already: smaller steps
+  t.warmup_steps = std::min<int64_t>(20, t.steps / 10);
+  t.eval_every = std::max<int64_t>(1, std::min<int64_t>(100, t.steps));
+  // A multiple of reweight_every, so a resumed lasso phase reweights where the original did.
+  t.checkpoint_every = bp.reweight_every * std::max<int64_t>(1, 100 / bp.reweight_every);
+  return t;
+}
+
+namespace {
+
+struct PruneFile {
+  std::string source;
+  BpOptions bp;
+};
+
+void write_prune_file(const std::string& dir, const PruneFile& p) {
+  write_file_atomic(dir + "/" + kPruneFile, json{{"method", "bp"}, {"source", p.source}, {"bp", to_json(p.bp)}}.dump(2));
+}
+
+PruneFile read_prune_file(const std::string& dir) {
+  const json j = read_json_file(dir + "/" + kPruneFile);
+  if (j.value("method", "") != "bp") throw std::runtime_error("'" + dir + "' is not a block-pruning run");
+  return {j.value("source", ""), apply_bp_json(BpOptions{}, j.at("bp"))};
+}
+
+}  // namespace
+
+PruneBpResult prune_bp(const PruneBpRequest& req) {
+  if (req.out_dir.empty()) throw std::runtime_error("--out is required");
+  init_compute(req.threads);
+  RunConfig cfg;
+  PruneFile pf;
+  if (req.resume) {
+    if (!has_checkpoint(req.out_dir))
+      throw std::runtime_error("nothing to resume in '" + req.out_dir + "': it has no checkpoint/");
+    cfg = read_run_config(req.out_dir);
+    pf = read_prune_file(req.out_dir);
+    if (req.sparsity >= 0 || req.block_rows >= 1 || !req.config_file.empty())
+      throw std::runtime_error("--resume continues the run as it was started: drop --sparsity/--block-rows/--config");
+  } else {
+    if (req.checkpoint_dir.empty()) throw std::runtime_error("--checkpoint is required (a trained run directory)");
+    if (fs::exists(fs::path(req.out_dir) / kRunFile) || has_checkpoint(req.out_dir))
+      throw std::runtime_error("'" + req.out_dir + "' already holds a run: use --resume to continue it, or another --out");
+    std::error_code ec;
+    if (fs::equivalent(req.checkpoint_dir, req.out_dir, ec)) throw std::runtime_error("--out must differ from --checkpoint");
+    cfg = read_run_config(req.checkpoint_dir);
+    if (!fs::exists(fs::path(req.checkpoint_dir) / "model.safetensors"))
+      throw std::runtime_error("'" + req.checkpoint_dir + "' has no finished weights (model.safetensors): finish its training first");
+    pf.source = fs::absolute(req.checkpoint_dir).lexically_normal().string();
+    json overrides = json::object();
+    if (!req.config_file.empty()) {
+      overrides = read_json_file(req.config_file);
+      if (!overrides.is_object()) throw std::runtime_error("'" + req.config_file + "' must hold a JSON object");
+      for (const auto& [k, v] : overrides.items())
+        if (k != "train" && k != "bp")
+          throw std::runtime_error("'" + req.config_file + "': unknown key '" + k + "' (a pruning config has \"train\" and \"bp\")");
+    }
+    try {
+      if (overrides.contains("bp")) pf.bp = apply_bp_json(pf.bp, overrides["bp"]);
+      if (req.sparsity >= 0) pf.bp.sparsity = req.sparsity;
+      if (req.block_rows >= 1) pf.bp.block_rows = req.block_rows;
+      validate(pf.bp);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+    cfg.train = prune_train_defaults(cfg.train, pf.bp);
+    if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides["train"]}});
+    cfg.train.steps = pf.bp.total_steps();  // the phases define the length
+    if (cfg.train.checkpoint_every % pf.bp.reweight_every != 0)
+      throw std::runtime_error("train.checkpoint_every (" + std::to_string(cfg.train.checkpoint_every) +
+                               ") must be a multiple of bp.reweight_every (" + std::to_string(pf.bp.reweight_every) +
+                               ") so that a resumed run continues exactly");
+    fs::create_directories(req.out_dir);
+    copy_tokenizer(req.checkpoint_dir, req.out_dir);
+  }
+
+  if (req.on_message) req.on_message("preparing data for task " + task_name(cfg.task));
+  auto task = make_task(cfg, req.out_dir);
+  if (!req.resume) {
+    load_weights(*task->module(), req.checkpoint_dir + "/model.safetensors");
+    write_run_files(cfg, req.out_dir);
+    write_prune_file(req.out_dir, pf);
+  }
+  BpSchedule schedule(*task->module(), pf.bp, req.out_dir + "/masks.safetensors");
+  if (req.on_message) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "block pruning to %.0f%% (blocks of %lld rows): %lld groups, lambda %.3g; %lld lasso + %lld fine-tune steps",
+                  pf.bp.sparsity * 100, (long long)pf.bp.block_rows, (long long)schedule.groups(), schedule.lambda(),
+                  (long long)pf.bp.lasso_steps, (long long)pf.bp.finetune_steps);
+    req.on_message(buf);
+  }
+  LoopResult loop = run_training(*task, cfg, req.out_dir, req.resume, req.on_step, &schedule);
+
+  PruneBpResult r;
+  r.out_dir = req.out_dir;
+  r.task = task_name(cfg.task);
+  r.source_dir = pf.source;
+  r.bp = pf.bp;
+  r.lambda = schedule.lambda();
+  r.groups = schedule.groups();
+  r.start_step = loop.start_step;
+  r.steps_done = loop.steps_done;
+  r.seconds = loop.seconds;
+  r.valid = loop.valid;
+  r.sparsity_table = schedule.sparsity_table();
+  json summary = to_json(r);
+  summary["history"] = loop.history;
+  write_file_atomic(req.out_dir + "/metrics.json", summary.dump(2));
+  return r;
+}
+
+}  // namespace rt3::train

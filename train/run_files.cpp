@@ -1,0 +1,49 @@
+#include "train/run_files.h"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "train/checkpoint.h"
+
+namespace rt3::train {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json read_json_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("cannot open '" + path + "'");
+  try {
+    return json::parse(f);
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error("'" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+void write_run_files(const RunConfig& cfg, const std::string& dir) {
+  write_file_atomic(dir + "/" + kRunFile, to_json(cfg).dump(2));
+  const json model = is_lm(cfg.task) ? models::to_json(cfg.lm) : models::to_json(cfg.distilbert);
+  write_file_atomic(dir + "/config.json", model.dump(2));
+}
+
+RunConfig read_run_config(const std::string& dir) {
+  const fs::path p = fs::path(dir) / kRunFile;
+  if (!fs::exists(p)) {
+    std::string hint = fs::exists(fs::path(dir) / "config.json") ? "; for an imported Hugging Face model pass --task" : "";
+    throw std::runtime_error("'" + dir + "' is not an rt3 run directory (no " + kRunFile + ")" + hint);
+  }
+  return run_config_from_json(read_json_file(p.string()));
+}
+
+void copy_tokenizer(const std::string& from_dir, const std::string& to_dir) {
+  bool copied = false;
+  for (const char* name : {"tokenizer.model", "vocab.txt"}) {
+    const fs::path src = fs::path(from_dir) / name;
+    if (!fs::exists(src)) continue;
+    fs::copy_file(src, fs::path(to_dir) / name, fs::copy_options::overwrite_existing);
+    copied = true;
+  }
+  if (!copied) throw std::runtime_error("'" + from_dir + "' has no tokenizer (tokenizer.model or vocab.txt)");
+}
+
+}  // namespace rt3::train
