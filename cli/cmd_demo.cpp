@@ -1,6 +1,7 @@
 // `rt3 demo`: the whole pipeline that has landed so far, end to end, with one summary.
 // Today: dense LM on sotu, DistilBERT classifiers on spam (and wordnet with --budget full),
-// each evaluated on its test split. Later stages (pruning, search, DVFS) append here.
+// then block pruning (BP) of each, every model evaluated on its test split and checked with
+// the torch-free runtime. Later stages (pattern sets, search, DVFS) append here.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "cli/run_dir.h"
 #include "rt3/engine.h"
 #include "train/api.h"
+#include "train/prune/prune_api.h"
 #include "train/compute_env.h"
 #include "train/data/paths.h"
 #include "train/data/spam.h"
@@ -30,24 +32,51 @@ using nlohmann::json;
 struct Stage {
   std::string name;  // run directory under --out, and key in summary.json
   std::string task;
-  json config;       // overrides for this budget
+  json config;       // overrides for this budget (rt3 train --config, or rt3 prune bp --config)
+  std::string prune_from;  // non-empty: a BP stage that prunes this earlier stage's run
+  double sparsity = 0.0;   // BP target sparsity
 };
 
+Stage train_stage(std::string name, std::string task, json config) {
+  return Stage{std::move(name), std::move(task), std::move(config), "", 0.0};
+}
+
 std::vector<Stage> stages_for(const std::string& budget) {
-  if (budget == "tiny")  // seconds: proves the plumbing, not the model
-    return {{"lm", "sotu",
+  if (budget == "tiny") {  // seconds: proves the plumbing, not the model
+    const json bp = {{"bp", {{"lasso_steps", 10}, {"finetune_steps", 10}, {"reweight_every", 5}}},
+                     {"train", {{"checkpoint_every", 10}, {"eval_every", 10}}}};
+    return {train_stage("lm", "sotu",
              {{"train", {{"steps", 30}, {"batch_size", 8}, {"seq_len", 64}, {"warmup_steps", 5}, {"eval_every", 15},
                          {"checkpoint_every", 15}, {"spm_vocab_size", 500}, {"data_limit", 20}, {"eval_max_examples", 32}}},
-              {"model", {{"d_model", 64}, {"n_heads", 2}, {"n_layers", 2}, {"d_ff", 128}}}}},
-            {"spam", "spam",
+              {"model", {{"d_model", 64}, {"n_heads", 2}, {"n_layers", 2}, {"d_ff", 128}}}}),
+            train_stage("spam", "spam",
              {{"train", {{"steps", 20}, {"batch_size", 8}, {"seq_len", 64}, {"warmup_steps", 5}, {"eval_every", 10},
                          {"checkpoint_every", 10}, {"data_limit", 200}, {"eval_max_examples", 64}}},
-              {"model", {{"dim", 64}, {"n_layers", 2}, {"n_heads", 2}, {"hidden_dim", 128}}}}}};
-  if (budget == "small")
-    return {{"lm", "sotu", {{"train", {{"steps", 300}, {"eval_every", 100}, {"checkpoint_every", 50}}}}},
-            {"spam", "spam", {{"train", {{"steps", 200}, {"eval_every", 100}, {"checkpoint_every", 50}}}}}};
-  // full: the default configs (docs/training.md), which give the numbers quoted there.
-  return {{"lm", "sotu", json::object()}, {"spam", "spam", json::object()}, {"wordnet", "wordnet", json::object()}};
+              {"model", {{"dim", 64}, {"n_layers", 2}, {"n_heads", 2}, {"hidden_dim", 128}}}}),
+            {"lm_bp", "sotu", bp, "lm", 0.5},
+            {"spam_bp", "spam", bp, "spam", 0.5}};
+  }
+  if (budget == "small") {
+    const json bp = {{"bp", {{"lasso_steps", 50}, {"finetune_steps", 100}}}, {"train", {{"eval_every", 50}}}};
+    return {train_stage("lm", "sotu", {{"train", {{"steps", 300}, {"eval_every", 100}, {"checkpoint_every", 50}}}}),
+            train_stage("spam", "spam", {{"train", {{"steps", 200}, {"eval_every", 100}, {"checkpoint_every", 50}}}}),
+            {"lm_bp", "sotu", bp, "lm", 0.5},
+            {"spam_bp", "spam", bp, "spam", 0.5}};
+  }
+  // full: the default configs (docs/training.md, docs/pruning.md), which give the numbers quoted there.
+  return {train_stage("lm", "sotu", json::object()),
+          train_stage("spam", "spam", json::object()),
+          train_stage("wordnet", "wordnet", json::object()),
+          {"lm_bp", "sotu", json::object(), "lm", 0.5},
+          {"spam_bp", "spam", json::object(), "spam", 0.5}, {"wordnet_bp", "wordnet", json::object(), "wordnet", 0.5}};
+}
+
+// The data_limit a stage's run uses (a BP stage inherits its source stage's).
+int64_t stage_data_limit(const std::vector<Stage>& stages, const Stage& st) {
+  const std::string& name = st.prune_from.empty() ? st.name : st.prune_from;
+  for (const Stage& s : stages)
+    if (s.name == name && s.config.contains("train")) return s.config["train"].value("data_limit", int64_t{0});
+  return 0;
 }
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
@@ -144,33 +173,53 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
         std::fprintf(stderr, "%s: done earlier, skipped\n", label.c_str());
       } else {
         const fs::path cfg_path = out / (st.name + ".config.json");
-        json cfg = st.config;
-        cfg["task"] = st.task;
-        write_json_atomic(cfg_path, cfg);
-        train::TrainRequest req;
-        req.task = st.task;
-        req.config_file = cfg_path.string();
-        req.out_dir = dir.string();
-        req.threads = g.threads;
-        req.resume = o->resume && fs::exists(dir / "checkpoint" / "state.json");
+        write_json_atomic(cfg_path, st.config);
+        const bool resume = o->resume && fs::exists(dir / "checkpoint" / "state.json");
         ProgressLine bar(label);
-        req.on_message = [&bar](const std::string& m) { bar.note("  " + m); };
-        req.on_step = [&bar](const train::StepReport& r) {
+        auto on_message = [&bar](const std::string& m) { bar.note("  " + m); };
+        auto on_step = [&bar](const train::StepReport& r) {
           char detail[128];
           std::snprintf(detail, sizeof detail, "loss %.3f %.0f tok/s ETA %s", r.loss, r.tokens_per_s,
                         format_duration(r.eta_s).c_str());
           bar.update(r.step, r.steps, r.elapsed_s, detail);
         };
-        bar.note(label + ": training " + st.task + (req.resume ? " (resuming)" : ""));
-        auto tr = train::train(req);
+        json train_json;
+        if (st.prune_from.empty()) {
+          train::TrainRequest req;
+          req.task = st.task;
+          req.config_file = cfg_path.string();
+          req.out_dir = dir.string();
+          req.threads = g.threads;
+          req.resume = resume;
+          req.on_message = on_message;
+          req.on_step = on_step;
+          bar.note(label + ": training " + st.task + (resume ? " (resuming)" : ""));
+          train_json = train::to_json(train::train(req));
+        } else {
+          train::PruneBpRequest req;
+          req.checkpoint_dir = (out / st.prune_from).string();
+          req.out_dir = dir.string();
+          req.threads = g.threads;
+          req.resume = resume;
+          if (!resume) {
+            req.config_file = cfg_path.string();
+            req.sparsity = st.sparsity;
+            if (fs::exists(dir)) fs::remove_all(dir);  // killed before its first checkpoint: start over
+          }
+          req.on_message = on_message;
+          req.on_step = on_step;
+          bar.note(label + ": block pruning " + st.prune_from + (resume ? " (resuming)" : ""));
+          train_json = train::to_json(train::prune_bp(req));
+        }
         bar.finish();
         train::EvalRequest ev;
         ev.dir = dir.string();
         ev.split = "test";
         ev.threads = g.threads;
         auto er = train::evaluate(ev);
-        result = {{"task", st.task}, {"train", train::to_json(tr)}, {"test", train::to_json(er.metrics)}};
-        const int64_t limit = st.config.contains("train") ? st.config["train"].value("data_limit", int64_t{0}) : 0;
+        result = {{"task", st.task}, {"train", train_json}, {"test", train::to_json(er.metrics)}};
+        if (!st.prune_from.empty()) result["pruned_from"] = st.prune_from;
+        const int64_t limit = stage_data_limit(stages, st);
         result["runtime"] = runtime_check(st, dir, out / (st.name + ".rt3"), g.threads, limit);
         std::fprintf(stderr, "%s: runtime %s\n", label.c_str(), result["runtime"].dump().c_str());
         write_json_atomic(dir / "stage.json", result);

@@ -51,8 +51,26 @@ json inspect_json(const format::Bundle& b, const std::string& path) {
       weight_bytes += t.nbytes;
     }
   }
-  j["parameters"] = params;
+  j["parameters"] = params;  // stored F32 values (block-pruned layers count their kept weights)
   j["weight_bytes"] = weight_bytes;
+  if (b.bp_block_rows() > 0) {
+    const auto specs = b.model_type() == format::BundleModelType::kTransformerLm ? format::required_tensors(b.lm_config())
+                                                                               : format::required_tensors(b.distilbert_config());
+    json layers = json::array();
+    uint64_t dense = 0, kept = 0, bytes = 0;
+    for (const auto& s : format::prunable_weights(specs)) {
+      if (!b.is_block_pruned(s.name)) continue;
+      const auto w = b.bp_weights(s.name);
+      const uint64_t n = static_cast<uint64_t>(s.shape[0] * s.shape[1]);
+      layers.push_back({{"name", s.name}, {"shape", s.shape}, {"stored", w.nonzeros()}, {"bytes", w.storage_bytes()},
+                        {"weight_sparsity", 1.0 - double(w.nonzeros()) / double(n)}});
+      dense += n;
+      kept += static_cast<uint64_t>(w.nonzeros());
+      bytes += w.storage_bytes();
+    }
+    j["bp"] = {{"block_rows", b.bp_block_rows()}, {"layers", layers}, {"weight_sparsity", 1.0 - double(kept) / double(dense)},
+               {"bytes", bytes}, {"dense_bytes", dense * 4}};
+  }
   j["tensors"] = tensors;
   json variants = json::array();
   for (const auto& v : b.variants()) variants.push_back({{"name", v.name}, {"sparsity", v.sparsity}, {"tensors", v.tensors}});
@@ -67,16 +85,24 @@ json inspect_json(const format::Bundle& b, const std::string& path) {
 Runner add_export(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("export", "Write a model bundle (.rt3) from a training run directory");
   struct Opts {
-    std::string checkpoint, out;
+    std::string checkpoint, out, weights = "auto";
+    int64_t block_rows = 16;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--checkpoint", o->checkpoint, "Run directory (rt3 train / rt3 import output)")
+  cmd->add_option("--checkpoint", o->checkpoint, "Run directory (rt3 train / rt3 prune / rt3 import output)")
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", o->out, "Bundle file to write, e.g. model.rt3")->required();
+  cmd->add_option("--weights", o->weights,
+                  "Storage of the prunable Linears: auto (block-pruned for an rt3 prune bp run), dense, bp")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "dense", "bp"}));
+  cmd->add_option("--block-rows", o->block_rows, "Block rows for --weights bp on a run that was not block-pruned")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", g.json, "Print the bundle summary as JSON");
   return [o, &g]() {
-    export_run(o->checkpoint, o->out);
+    export_run(o->checkpoint, o->out, parse_weight_storage(o->weights), o->block_rows);
     auto bundle = format::Bundle::open(o->out);
     json j = inspect_json(bundle, o->out);
     if (g.json) {
@@ -118,6 +144,11 @@ Runner add_inspect(CLI::App& app, GlobalOptions& g) {
                 human_bytes(j["tokenizer"]["bytes"]).c_str());
     std::printf("  weights    %llu parameters, %s fp32 in %zu tensors\n", (unsigned long long)j["parameters"].get<uint64_t>(),
                 human_bytes(j["weight_bytes"]).c_str(), j["tensors"].size());
+    if (j.contains("bp"))
+      std::printf("  pruning    block-pruned (blocks of %lld rows): %zu Linears at %.1f%% sparsity, %s instead of %s dense\n",
+                  (long long)j["bp"]["block_rows"].get<int64_t>(), j["bp"]["layers"].size(),
+                  100.0 * j["bp"]["weight_sparsity"].get<double>(), human_bytes(j["bp"]["bytes"]).c_str(),
+                  human_bytes(j["bp"]["dense_bytes"]).c_str());
     std::printf("  variants   %zu%s\n", j["variants"].size(), j["variants"].empty() ? " (dense only)" : "");
     for (const auto& v : j["variants"])
       std::printf("    %-12s sparsity %.3f\n", v["name"].get<std::string>().c_str(), v["sparsity"].get<double>());

@@ -169,7 +169,10 @@ void mark_inefficient(std::vector<Opp>& opps) {
   if (opps.empty()) return;
   // Kernel (v5.16+, em_create_perf_table / em_compute_costs): cost = fmax * power / f, walked from
   // the top; an OPP whose cost is not lower than the cheapest higher OPP is inefficient, because
-  // running faster and idling costs no more energy.
+  // running faster and idling costs no more energy. Newer kernels (v6.x) compute
+  // cost = 10 * power / performance with performance = capacity * f / fmax: the same quantity up
+  // to a constant factor per CPU (capacity), so the same OPPs come out inefficient (only
+  // integer rounding differs).
   const std::uint64_t fmax = opps.back().khz;
   std::uint64_t prev_cost = std::numeric_limits<std::uint64_t>::max();
   for (std::size_t k = opps.size(); k-- > 0;) {

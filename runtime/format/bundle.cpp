@@ -1,5 +1,6 @@
 #include "runtime/format/bundle.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -49,7 +50,9 @@ struct Parsed {
   std::vector<BundleVariant> variants;
   std::map<std::string, std::string> level_to_variant;
   std::string device_profile_json = "null";
-  std::set<std::string, std::less<>> weight_names;
+  std::set<std::string, std::less<>> weight_names;  // stored dense
+  int64_t bp_block_rows = 0;
+  std::set<std::string, std::less<>> bp_layers;      // stored block-pruned
 };
 
 [[noreturn]] void fail(K kind, const std::string& source, const std::string& detail) {
@@ -100,6 +103,43 @@ void check_weight(const std::string& source, const TensorMap& tensors, const Ten
     fail(K::kMisalignedTensor, source,
          "F32 tensor '" + spec.name + "' starts at data offset " + std::to_string(t.offset) +
              ", not a multiple of 4 (write F32 tensors before byte tensors)");
+}
+
+const TensorDesc& require_tensor(const std::string& source, const TensorMap& tensors, const std::string& name,
+                                 DType dtype, const std::string& what) {
+  auto it = tensors.find(name);
+  if (it == tensors.end()) fail(K::kMissingTensor, source, what + " tensor '" + name + "' is missing");
+  if (it->second.dtype != dtype)
+    fail(K::kWrongDtype, source, "tensor '" + name + "' has dtype " + dtype_name(it->second.dtype) + ", expected " + dtype_name(dtype));
+  if (it->second.shape.size() != 1)
+    fail(K::kWrongShape, source, "tensor '" + name + "' has shape " + shape_str(it->second.shape) + ", expected 1-D");
+  return it->second;
+}
+
+template <typename T>
+std::vector<T> copy_elements(const TensorDesc& t) {
+  std::vector<T> v(t.nbytes / sizeof(T));
+  if (!v.empty()) std::memcpy(v.data(), t.data, v.size() * sizeof(T));
+  return v;
+}
+
+// The packed form of block-pruned weight `spec` (validated: a Bundle never holds a torn one).
+kernels::BpWeights read_bp(const std::string& source, const TensorMap& tensors, const TensorSpec& spec,
+                           int64_t block_rows) {
+  kernels::BpWeights w;
+  w.out_features = spec.shape.at(0);
+  w.in_features = spec.shape.at(1);
+  w.block_rows = block_rows;
+  const std::string what = "block-pruned '" + spec.name + "'";
+  w.block_ptr = copy_elements<int32_t>(require_tensor(source, tensors, spec.name + kBpBlockPtrSuffix, DType::I32, what));
+  w.cols = copy_elements<int32_t>(require_tensor(source, tensors, spec.name + kBpColsSuffix, DType::I32, what));
+  w.values = copy_elements<float>(require_tensor(source, tensors, spec.name + kBpValuesSuffix, DType::F32, what));
+  try {
+    kernels::bp_validate(w);
+  } catch (const std::invalid_argument& e) {
+    fail(K::kBadSparseWeight, source, what + ": " + e.what());
+  }
+  return w;
 }
 
 void check_finite(const std::string& source, const std::string& name, const TensorDesc& t) {
@@ -233,8 +273,34 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
     p.level_to_variant[it.key()] = it.value().get<std::string>();
   }
 
-  // 7. weights: present, F32, right shape, aligned.
+  // 7. weights: present, F32, right shape, aligned; block-pruned ones (optional "bp" section)
+  // as a consistent packed form instead.
+  if (j.contains("bp")) {
+    const json& bp = j["bp"];
+    if (!bp.is_object()) fail(K::kBadSparseWeight, source, "bp must be an object {block_rows, layers}");
+    const json& br = require(bp, "block_rows", json::value_t::number_integer, "an integer", "bp", source);
+    if (!br.is_number_unsigned() || br.get<uint64_t>() < 1 || br.get<uint64_t>() > (1u << 20))
+      fail(K::kBadSparseWeight, source, "bp.block_rows must be in [1, 2^20], got " + br.dump());
+    p.bp_block_rows = br.get<int64_t>();
+    const json& layers = require(bp, "layers", json::value_t::array, "an array", "bp", source);
+    std::set<std::string> prunable;
+    for (const TensorSpec& s : prunable_weights(specs)) prunable.insert(s.name);
+    for (const json& l : layers) {
+      if (!l.is_string() || !prunable.count(l.get<std::string>()))
+        fail(K::kBadSparseWeight, source, "bp.layers entry " + l.dump() + " is not a prunable weight of this model");
+      if (!p.bp_layers.insert(l.get<std::string>()).second)
+        fail(K::kBadSparseWeight, source, "bp.layers lists " + l.dump() + " twice");
+    }
+  }
+  std::set<std::string, std::less<>> bp_tensor_names;
   for (const TensorSpec& s : specs) {
+    if (p.bp_layers.count(s.name)) {
+      kernels::BpWeights w = read_bp(source, tensors, s, p.bp_block_rows);
+      for (float v : w.values)
+        if (!std::isfinite(v)) fail(K::kNonFiniteWeight, source, "block-pruned '" + s.name + "' holds NaN or inf");
+      for (const char* suffix : {kBpBlockPtrSuffix, kBpColsSuffix, kBpValuesSuffix}) bp_tensor_names.insert(s.name + suffix);
+      continue;
+    }
     check_weight(source, tensors, s);
     p.weight_names.insert(s.name);
   }
@@ -251,6 +317,7 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
   p.tokenizer_bytes = std::string_view(reinterpret_cast<const char*>(tit->second.data), tit->second.nbytes);
   // 9. variant tensors present.
   std::set<std::string, std::less<>> allowed(p.weight_names.begin(), p.weight_names.end());
+  allowed.insert(bp_tensor_names.begin(), bp_tensor_names.end());
   allowed.insert(p.tokenizer.tensor);
   for (const BundleVariant& v : p.variants)
     for (const std::string& t : v.tensors) {
@@ -264,7 +331,8 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
            "tensor '" + name + "' " + shape_str(t.shape) + " is not a parameter of this " + type +
                " config, the tokenizer or a variant");
   // 11. weights finite.
-  for (const TensorSpec& s : specs) check_finite(source, s.name, tensors.find(s.name)->second);
+  for (const TensorSpec& s : specs)
+    if (p.weight_names.count(s.name)) check_finite(source, s.name, tensors.find(s.name)->second);
 
   // 12. tokenizer loads and fits the model.
   int64_t tok_vocab = 0;
@@ -320,6 +388,7 @@ const char* bundle_error_kind_name(BundleErrorKind kind) {
     case K::kBadTokenizer: return "BadTokenizer";
     case K::kTokenizerMismatch: return "TokenizerMismatch";
     case K::kBadVariants: return "BadVariants";
+    case K::kBadSparseWeight: return "BadSparseWeight";
     case K::kInvalidArgument: return "InvalidArgument";
   }
   return "Unknown";
@@ -394,6 +463,22 @@ std::vector<TensorSpec> required_tensors(const models::DistilBertConfig& c) {
   return s;
 }
 
+std::vector<TensorSpec> prunable_weights(const std::vector<TensorSpec>& required) {
+  static const char* kSuffixes[] = {".attention.q_lin.weight", ".attention.k_lin.weight", ".attention.v_lin.weight",
+                                    ".attention.out_lin.weight", ".ffn.lin1.weight", ".ffn.lin2.weight"};
+  auto ends_with = [](const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  std::vector<TensorSpec> out;
+  for (const TensorSpec& t : required) {
+    const bool in_layer = t.name.rfind("layers.", 0) == 0 || t.name.rfind("distilbert.transformer.layer.", 0) == 0;
+    if (!in_layer || t.shape.size() != 2) continue;
+    for (const char* suf : kSuffixes)
+      if (ends_with(t.name, suf)) out.push_back(t);
+  }
+  return out;
+}
+
 // ---- Bundle ------------------------------------------------------------------------------------
 
 struct Bundle::State {
@@ -462,9 +547,25 @@ const std::string& Bundle::metadata_json() const { return s_->loaded.parsed.meta
 const SafetensorsFile& Bundle::file() const { return s_->file; }
 
 const float* Bundle::weight(std::string_view name) const {
+  if (s_->loaded.parsed.bp_layers.count(name))
+    throw BundleError(K::kInvalidArgument, source(), "'" + std::string(name) + "' is stored block-pruned: use bp_weights()");
   if (!s_->loaded.parsed.weight_names.count(name))
     throw BundleError(K::kMissingTensor, source(), "'" + std::string(name) + "' is not a weight of this model");
   return reinterpret_cast<const float*>(s_->file.get(name).data);
+}
+
+bool Bundle::is_block_pruned(std::string_view name) const { return s_->loaded.parsed.bp_layers.count(name) > 0; }
+int64_t Bundle::bp_block_rows() const { return s_->loaded.parsed.bp_block_rows; }
+
+kernels::BpWeights Bundle::bp_weights(std::string_view name) const {
+  if (!is_block_pruned(name))
+    throw BundleError(K::kMissingTensor, source(), "'" + std::string(name) + "' is not a block-pruned weight");
+  const Parsed& p = s_->loaded.parsed;
+  const std::vector<TensorSpec> specs =
+      p.model_type == BundleModelType::kTransformerLm ? required_tensors(p.lm) : required_tensors(p.distilbert);
+  for (const TensorSpec& spec : specs)
+    if (spec.name == name) return read_bp(source(), describe(s_->file), spec, p.bp_block_rows);
+  throw BundleError(K::kMissingTensor, source(), "'" + std::string(name) + "' is not a weight of this model");
 }
 
 // ---- BundleWriter ------------------------------------------------------------------------------
@@ -488,6 +589,8 @@ struct BundleWriter::State {
   std::vector<BundleVariant> variants;
   std::map<std::string, std::string> level_to_variant;
   json device_profile = nullptr;
+  int64_t bp_block_rows = 0;
+  std::vector<std::string> bp_layers;
 
   void check_new_name(const std::string& name) const {
     if (name.empty()) throw BundleError(K::kInvalidArgument, "<writer>", "empty tensor name");
@@ -635,6 +738,36 @@ void BundleWriter::add_raw(const std::string& name, DType dtype, const std::vect
   s_->names.insert(name);
 }
 
+void BundleWriter::store_block_pruned(int64_t block_rows) {
+  if (!s_->has_model) throw BundleError(K::kInvalidArgument, "<writer>", "store_block_pruned before the model is set");
+  if (block_rows < 1) throw BundleError(K::kInvalidArgument, "<writer>", "block_rows must be >= 1");
+  if (!s_->bp_layers.empty()) throw BundleError(K::kInvalidArgument, "<writer>", "weights are already block-pruned");
+  const std::vector<TensorSpec> specs = s_->type == BundleModelType::kTransformerLm
+                                            ? required_tensors(models::lm_config_from_json(s_->config))
+                                            : required_tensors(models::distilbert_config_from_json(s_->config));
+  for (const TensorSpec& spec : prunable_weights(specs)) {
+    auto it = std::find_if(s_->f32.begin(), s_->f32.end(), [&](const State::Entry& e) { return e.name == spec.name; });
+    if (it == s_->f32.end() || it->dtype != DType::F32 || it->shape != spec.shape) continue;  // the loader will say why
+    std::vector<float> dense(it->bytes.size() / 4);
+    std::memcpy(dense.data(), it->bytes.data(), it->bytes.size());
+    const kernels::BpWeights w = kernels::bp_pack(dense.data(), spec.shape[0], spec.shape[1], block_rows);
+    s_->f32.erase(it);
+    s_->names.erase(spec.name);
+    auto add_i32 = [&](const std::string& name, const std::vector<int32_t>& v) {
+      s_->check_new_name(name);
+      State::Entry e{name, DType::I32, {static_cast<int64_t>(v.size())}, std::vector<uint8_t>(v.size() * 4)};
+      if (!v.empty()) std::memcpy(e.bytes.data(), v.data(), v.size() * 4);
+      s_->f32.push_back(std::move(e));  // 4-byte elements: kept with the F32 weights
+      s_->names.insert(name);
+    };
+    add_i32(spec.name + kBpBlockPtrSuffix, w.block_ptr);
+    add_i32(spec.name + kBpColsSuffix, w.cols);
+    add_f32(spec.name + kBpValuesSuffix, {static_cast<int64_t>(w.values.size())}, w.values);
+    s_->bp_layers.push_back(spec.name);
+  }
+  s_->bp_block_rows = block_rows;
+}
+
 void BundleWriter::add_variant(const BundleVariant& v) { s_->variants.push_back(v); }
 
 void BundleWriter::set_level_to_variant(const std::map<std::string, std::string>& table) {
@@ -666,6 +799,7 @@ std::string BundleWriter::metadata_json() const {
             {"variants", vars},
             {"level_to_variant", s_->level_to_variant},
             {"device_profile", s_->device_profile}};
+  if (!s_->bp_layers.empty()) j["bp"] = {{"block_rows", s_->bp_block_rows}, {"layers", s_->bp_layers}};
   return j.dump();
 }
 

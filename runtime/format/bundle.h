@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "runtime/format/safetensors.h"
+#include "runtime/kernels/bp_linear.h"
 #include "runtime/model/config.h"
 
 namespace rt3 {
@@ -54,6 +55,7 @@ enum class BundleErrorKind {
   kBadTokenizer,         // the tokenizer bytes do not load, or lack a required special token
   kTokenizerMismatch,    // tokenizer ids or max_len do not fit the model
   kBadVariants,          // variants / level_to_variant / device_profile malformed
+  kBadSparseWeight,      // a block-pruned weight's metadata or index tensors are inconsistent
   kInvalidArgument,      // writer misuse (no model set, duplicate tensor, bad argument)
 };
 
@@ -107,6 +109,17 @@ struct TensorSpec {
 std::vector<TensorSpec> required_tensors(const models::LmConfig& c);
 std::vector<TensorSpec> required_tensors(const models::DistilBertConfig& c);
 
+// Block-pruned storage of a prunable weight <name> (metadata "bp": {"block_rows": B, "layers":
+// [names]}): three tensors instead of the dense one, in kernels::BpWeights' layout:
+//   <name>.bp_block_ptr I32 [n_blocks + 1], <name>.bp_cols I32 [kept columns],
+//   <name>.bp_values F32 [stored weights].
+inline constexpr const char* kBpBlockPtrSuffix = ".bp_block_ptr";
+inline constexpr const char* kBpColsSuffix = ".bp_cols";
+inline constexpr const char* kBpValuesSuffix = ".bp_values";
+// The weights that block pruning may store that way: every Linear inside a Transformer layer
+// (attention q/k/v/out, FFN lin1/lin2), in required_tensors() order.
+std::vector<TensorSpec> prunable_weights(const std::vector<TensorSpec>& required);
+
 class Bundle {
  public:
   // Reads and validates. Throws BundleError (kContainer wraps the SafetensorsError).
@@ -144,6 +157,12 @@ class Bundle {
   // while the Bundle lives. Throws BundleError kMissingTensor for a name the model does not have.
   const float* weight(std::string_view name) const;
   const SafetensorsFile& file() const;
+
+  // Block-pruned weights: is_block_pruned(name) says whether <name> is stored that way (then
+  // weight(name) throws and bp_weights(name) returns a validated copy of the packed form).
+  bool is_block_pruned(std::string_view name) const;
+  kernels::BpWeights bp_weights(std::string_view name) const;
+  int64_t bp_block_rows() const;  // 0 when no weight is block-pruned
 
  private:
   struct State;
@@ -192,6 +211,11 @@ class BundleWriter {
   // Any-dtype tensor for variant data (index lists, masks). It must be listed by a variant.
   void add_raw(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
                const void* data, size_t nbytes);
+
+  // Replaces every prunable weight added so far (prunable_weights) by its block-pruned form
+  // with blocks of block_rows rows (kernels::bp_pack: a group is kept iff it has a nonzero).
+  // Call after the weights and the model are set. Throws BundleError kInvalidArgument.
+  void store_block_pruned(int64_t block_rows);
 
   void add_variant(const BundleVariant& v);
   void set_level_to_variant(const std::map<std::string, std::string>& table);

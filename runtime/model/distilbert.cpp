@@ -7,6 +7,7 @@
 
 #include "runtime/format/bundle.h"
 #include "runtime/kernels/ops.h"
+#include "runtime/model/load_linear.h"
 #include "runtime/threads/thread_pool.h"
 
 namespace rt3::models {
@@ -24,9 +25,6 @@ std::unique_ptr<kernels::DenseLinear> linear_ptr(const format::Bundle& b, const 
   return std::make_unique<kernels::DenseLinear>(b.weight(prefix + ".weight"), b.weight(prefix + ".bias"), out, in);
 }
 
-kernels::DenseLinear linear(const format::Bundle& b, const std::string& prefix, int64_t out, int64_t in) {
-  return kernels::DenseLinear(b.weight(prefix + ".weight"), b.weight(prefix + ".bias"), out, in);
-}
 
 void grow(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.assign(n, 0.0f);
@@ -45,10 +43,10 @@ DistilBert::DistilBert(const format::Bundle& b) : config_(b.distilbert_config())
   layers_.reserve(static_cast<size_t>(c.n_layers));
   for (int64_t i = 0; i < c.n_layers; ++i) {
     const std::string p = "distilbert.transformer.layer." + std::to_string(i) + ".";
-    layers_.push_back(Layer{linear(b, p + "attention.q_lin", c.dim, c.dim), linear(b, p + "attention.k_lin", c.dim, c.dim),
-                            linear(b, p + "attention.v_lin", c.dim, c.dim),
-                            linear(b, p + "attention.out_lin", c.dim, c.dim),
-                            linear(b, p + "ffn.lin1", c.hidden_dim, c.dim), linear(b, p + "ffn.lin2", c.dim, c.hidden_dim),
+    layers_.push_back(Layer{load_linear(b, p + "attention.q_lin", c.dim, c.dim), load_linear(b, p + "attention.k_lin", c.dim, c.dim),
+                            load_linear(b, p + "attention.v_lin", c.dim, c.dim),
+                            load_linear(b, p + "attention.out_lin", c.dim, c.dim),
+                            load_linear(b, p + "ffn.lin1", c.hidden_dim, c.dim), load_linear(b, p + "ffn.lin2", c.dim, c.hidden_dim),
                             copy_weight(b, p + "sa_layer_norm.weight", D), copy_weight(b, p + "sa_layer_norm.bias", D),
                             copy_weight(b, p + "output_layer_norm.weight", D),
                             copy_weight(b, p + "output_layer_norm.bias", D)});
@@ -87,6 +85,11 @@ void DistilBert::forward(const int32_t* ids, const int32_t* mask, int64_t batch,
     grow(s.ff, static_cast<size_t>(rows * F));
     grow(s.attn_scratch, static_cast<size_t>(kernels::attention_scratch_floats(seq, seq, std::max(threads, s.threads))));
     if (s.valid.size() < static_cast<size_t>(rows)) s.valid.assign(static_cast<size_t>(rows), 0);
+    size_t lin = 0;
+    for (const Layer& L : layers_)
+      for (const kernels::Linear* l : {&L.q, &L.k, &L.v, &L.out, &L.lin1, &L.lin2})
+        lin = std::max(lin, l->scratch_floats(rows));
+    s.linear_scratch = format::AlignedBuffer(lin * sizeof(float));
     s.rows = rows;
     s.seq = seq;
     s.threads = std::max(threads, s.threads);
@@ -103,29 +106,30 @@ void DistilBert::forward(const int32_t* ids, const int32_t* mask, int64_t batch,
   }
   kernels::layer_norm(x, R, D, emb_ln_w_.data(), emb_ln_b_.data(), kLayerNormEps);
 
+  float* ls = reinterpret_cast<float*>(s.linear_scratch.data());
   for (const Layer& L : layers_) {
     x = s.x.data();
     float* tmp = s.tmp.data();
-    L.q.forward(x, R, s.q.data(), pool);
-    L.k.forward(x, R, s.k.data(), pool);
-    L.v.forward(x, R, s.v.data(), pool);
+    L.q.forward(x, R, s.q.data(), pool, ls);
+    L.k.forward(x, R, s.k.data(), pool, ls);
+    L.v.forward(x, R, s.v.data(), pool, ls);
     for (int64_t b = 0; b < batch; ++b) {
       const int64_t off = b * seq_len * D;
       kernels::attention(s.q.data() + off, s.k.data() + off, s.v.data() + off, D, seq_len, seq_len, H, D / H,
                          s.valid.data() + b * seq_len, -1, s.ctx.data() + off, s.attn_scratch.data(), pool);
     }
     // sa = sa_layer_norm(out_lin(ctx) + x)
-    L.out.forward(s.ctx.data(), R, tmp, pool);
+    L.out.forward(s.ctx.data(), R, tmp, pool, ls);
     kernels::add_inplace(tmp, x, R * D);
     kernels::layer_norm(tmp, R, D, L.sa_ln_w.data(), L.sa_ln_b.data(), kLayerNormEps);
     std::swap(s.x, s.tmp);
     x = s.x.data();
     tmp = s.tmp.data();
     // x = output_layer_norm(lin2(act(lin1(sa))) + sa)
-    L.lin1.forward(x, R, s.ff.data(), pool);
+    L.lin1.forward(x, R, s.ff.data(), pool, ls);
     if (c.activation == "gelu") kernels::gelu(s.ff.data(), R * F);
     else kernels::relu(s.ff.data(), R * F);
-    L.lin2.forward(s.ff.data(), R, tmp, pool);
+    L.lin2.forward(s.ff.data(), R, tmp, pool, ls);
     kernels::add_inplace(tmp, x, R * D);
     kernels::layer_norm(tmp, R, D, L.out_ln_w.data(), L.out_ln_b.data(), kLayerNormEps);
     std::swap(s.x, s.tmp);

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "runtime/format/aligned_buffer.h"
 #include "runtime/kernels/dense_linear.h"
+#include "runtime/kernels/linear.h"
 #include "runtime/model/config.h"
 
 namespace rt3 {
@@ -33,6 +35,7 @@ class DistilBertScratch {
   int threads = 0;
   std::vector<float> x, q, k, v, ctx, tmp, ff, pooled, pre, attn_scratch;
   std::vector<uint8_t> valid;
+  format::AlignedBuffer linear_scratch;  // for sparse Linears (Linear::scratch_floats)
 };
 
 class DistilBert {
@@ -51,7 +54,7 @@ class DistilBert {
 
  private:
   struct Layer {
-    kernels::DenseLinear q, k, v, out, lin1, lin2;
+    kernels::Linear q, k, v, out, lin1, lin2;
     std::vector<float> sa_ln_w, sa_ln_b, out_ln_w, out_ln_b;
   };
   DistilBertConfig config_;

@@ -8,6 +8,7 @@
 
 #include "runtime/format/bundle.h"
 #include "runtime/kernels/ops.h"
+#include "runtime/model/load_linear.h"
 #include "runtime/threads/thread_pool.h"
 
 namespace rt3::models {
@@ -18,9 +19,6 @@ std::vector<float> copy_weight(const format::Bundle& b, const std::string& name,
   return std::vector<float>(p, p + count);
 }
 
-kernels::DenseLinear linear(const format::Bundle& b, const std::string& prefix, int64_t out, int64_t in) {
-  return kernels::DenseLinear(b.weight(prefix + ".weight"), b.weight(prefix + ".bias"), out, in);
-}
 
 }  // namespace
 
@@ -34,12 +32,12 @@ TransformerLm::TransformerLm(const format::Bundle& b) : config_(b.lm_config()) {
     const std::string p = "layers." + std::to_string(i) + ".";
     layers_.push_back(Layer{copy_weight(b, p + "ln1.weight", D), copy_weight(b, p + "ln1.bias", D),
                             copy_weight(b, p + "ln2.weight", D), copy_weight(b, p + "ln2.bias", D),
-                            linear(b, p + "attention.q_lin", c.d_model, c.d_model),
-                            linear(b, p + "attention.k_lin", c.d_model, c.d_model),
-                            linear(b, p + "attention.v_lin", c.d_model, c.d_model),
-                            linear(b, p + "attention.out_lin", c.d_model, c.d_model),
-                            linear(b, p + "ffn.lin1", c.d_ff, c.d_model),
-                            linear(b, p + "ffn.lin2", c.d_model, c.d_ff)});
+                            load_linear(b, p + "attention.q_lin", c.d_model, c.d_model),
+                            load_linear(b, p + "attention.k_lin", c.d_model, c.d_model),
+                            load_linear(b, p + "attention.v_lin", c.d_model, c.d_model),
+                            load_linear(b, p + "attention.out_lin", c.d_model, c.d_model),
+                            load_linear(b, p + "ffn.lin1", c.d_ff, c.d_model),
+                            load_linear(b, p + "ffn.lin2", c.d_model, c.d_ff)});
   }
   ln_f_w_ = copy_weight(b, "ln_f.weight", D);
   ln_f_b_ = copy_weight(b, "ln_f.bias", D);
@@ -62,6 +60,11 @@ LmState TransformerLm::new_state(int threads) const {
   s.q.assign(cap * D, 0.0f);
   s.ctx.assign(cap * D, 0.0f);
   s.ff.assign(cap * static_cast<size_t>(c.d_ff), 0.0f);
+  size_t lin = 0;
+  for (const Layer& L : layers_)
+    for (const kernels::Linear* l : {&L.q, &L.k, &L.v, &L.out, &L.lin1, &L.lin2})
+      lin = std::max(lin, l->scratch_floats(c.max_len));
+  s.linear_scratch = format::AlignedBuffer(lin * sizeof(float));
   s.attn_scratch.assign(static_cast<size_t>(kernels::attention_scratch_floats(c.max_len, c.max_len, std::max(1, threads))),
                         0.0f);
   return s;
@@ -92,6 +95,7 @@ void TransformerLm::forward(LmState& st, const int32_t* ids, int64_t n, float* l
   float* q = st.q.data();
   float* ctx = st.ctx.data();
   float* ff = st.ff.data();
+  float* ls = reinterpret_cast<float*>(st.linear_scratch.data());
 
   for (int64_t i = 0; i < n; ++i) {
     const float* te = tok_emb_.data() + static_cast<size_t>(ids[i]) * D;
@@ -105,18 +109,18 @@ void TransformerLm::forward(LmState& st, const int32_t* ids, int64_t n, float* l
     // x += attn(ln1(x)), causal over the cache plus the new rows.
     std::memcpy(h, x, sizeof(float) * n * D);
     kernels::layer_norm(h, n, D, L.ln1_w.data(), L.ln1_b.data(), eps);
-    L.q.forward(h, n, q, pool);
-    L.k.forward(h, n, kc + pos * D, pool);
-    L.v.forward(h, n, vc + pos * D, pool);
+    L.q.forward(h, n, q, pool, ls);
+    L.k.forward(h, n, kc + pos * D, pool, ls);
+    L.v.forward(h, n, vc + pos * D, pool, ls);
     kernels::attention(q, kc, vc, D, n, pos + n, H, D / H, nullptr, pos, ctx, st.attn_scratch.data(), pool);
-    L.out.forward(ctx, n, h, pool);
+    L.out.forward(ctx, n, h, pool, ls);
     kernels::add_inplace(x, h, n * D);
     // x += lin2(gelu(lin1(ln2(x)))).
     std::memcpy(h, x, sizeof(float) * n * D);
     kernels::layer_norm(h, n, D, L.ln2_w.data(), L.ln2_b.data(), eps);
-    L.lin1.forward(h, n, ff, pool);
+    L.lin1.forward(h, n, ff, pool, ls);
     kernels::gelu(ff, n * F);
-    L.lin2.forward(ff, n, h, pool);
+    L.lin2.forward(ff, n, h, pool, ls);
     kernels::add_inplace(x, h, n * D);
   }
   const int64_t rows = all_logits ? n : 1;

@@ -14,7 +14,9 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/format/aligned_buffer.h"
 #include "runtime/kernels/dense_linear.h"
+#include "runtime/kernels/linear.h"
 #include "runtime/model/config.h"
 
 namespace rt3 {
@@ -40,6 +42,7 @@ class LmState {
   int64_t length_ = 0, capacity_ = 0;
   std::vector<float> k_cache, v_cache;  // [n_layers][capacity][d_model]
   std::vector<float> x, h, q, ctx, ff, attn_scratch;
+  format::AlignedBuffer linear_scratch;  // for sparse Linears (Linear::scratch_floats)
 };
 
 class TransformerLm {
@@ -62,7 +65,7 @@ class TransformerLm {
  private:
   struct Layer {
     std::vector<float> ln1_w, ln1_b, ln2_w, ln2_b;
-    kernels::DenseLinear q, k, v, out, lin1, lin2;
+    kernels::Linear q, k, v, out, lin1, lin2;
   };
   LmConfig config_;
   std::vector<float> tok_emb_, pos_emb_, ln_f_w_, ln_f_b_;

@@ -9,14 +9,14 @@ python3 - "$T/demo/summary.json" <<'PY'
 import json, math, sys
 s = json.load(open(sys.argv[1]))
 assert s["budget"] == "tiny", s
-assert set(s["stages"]) == {"lm", "spam"}, s["stages"].keys()
+assert set(s["stages"]) == {"lm", "spam", "lm_bp", "spam_bp"}, s["stages"].keys()
 lm = s["stages"]["lm"]["test"]["metrics"]
 assert abs(lm["perplexity"] - math.exp(lm["loss"])) < 1e-6 * lm["perplexity"], lm
 assert 0 <= lm["accuracy"] <= 1, lm
 spam = s["stages"]["spam"]["test"]["metrics"]
 assert 0 <= spam["accuracy"] <= 1 and 0 <= spam["macro_f1"] <= 1, spam
-for name, st in s["stages"].items():
-    tr = st["train"]
+for name in ("lm", "spam"):
+    tr = s["stages"][name]["train"]
     assert tr["steps_done"] > 0 and tr["parameters"] > 0 and tr["tokens_per_s"] > 0, (name, tr)
     assert math.isfinite(tr["final_train_loss"]), (name, tr)
 # The torch-free runtime, on the same test examples, agrees with LibTorch's evaluation (an argmax
@@ -27,6 +27,18 @@ assert n == s["stages"]["spam"]["test"]["examples"], (n, s["stages"]["spam"]["te
 assert abs(rt["test_accuracy"] - spam["accuracy"]) <= 1.0 / n + 1e-12, (rt, spam)
 assert rt["bundle_bytes"] > 4 * s["stages"]["spam"]["train"]["parameters"], rt
 assert s["stages"]["lm"]["runtime"]["generate_ms_per_token_median"] > 0
+# Block-pruned stages: the requested sparsity (never above it), runtime agrees with LibTorch on
+# the pruned model too, and the packed bundle is smaller than the dense one.
+for name, src in (("lm_bp", "lm"), ("spam_bp", "spam")):
+    st = s["stages"][name]
+    assert st["pruned_from"] == src, st
+    sp = st["train"]["sparsity"]["weight_sparsity"]
+    assert 0.4 < sp <= 0.5 + 1e-12, (name, sp)
+    assert st["train"]["steps_done"] == st["train"]["bp"]["lasso_steps"] + st["train"]["bp"]["finetune_steps"]
+    assert st["runtime"]["bundle_bytes"] < s["stages"][src]["runtime"]["bundle_bytes"], (name, st["runtime"])
+rt = s["stages"]["spam_bp"]["runtime"]
+acc = s["stages"]["spam_bp"]["test"]["metrics"]["accuracy"]
+assert abs(rt["test_accuracy"] - acc) <= 1.0 / rt["test_examples"] + 1e-12, (rt, acc)
 print("summary consistent")
 PY
 start=$(date +%s)

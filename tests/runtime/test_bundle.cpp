@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -530,6 +531,118 @@ TEST(BundleReject, ErrorKindNamesAreDistinct) {
   for (int k = 0; k <= static_cast<int>(K::kInvalidArgument); ++k)
     EXPECT_TRUE(names.insert(bundle_error_kind_name(static_cast<K>(k))).second);
   EXPECT_GE(names.size(), 17u);
+}
+
+}  // namespace
+}  // namespace rt3::format
+
+// ---- block-pruned weights ------------------------------------------------------------------------
+
+namespace rt3::format {
+namespace {
+
+// Zeroes every other group (block of 4 rows x 1 column) of every prunable weight, block-prunes.
+Parts bp_bert_parts(std::vector<uint8_t>* image_out = nullptr) {
+  const models::DistilBertConfig c = tiny_bert();
+  BundleWriter pruned;
+  pruned.set_distilbert(c);
+  TokenizerInfo t;
+  t.type = TokenizerType::kWordPiece;
+  t.lowercase = true;
+  t.max_len = 8;
+  pruned.set_tokenizer(t, kVocab);
+  uint32_t seed = 1;
+  const auto prunable = prunable_weights(required_tensors(c));
+  for (const TensorSpec& s : required_tensors(c)) {
+    std::vector<float> v = random_values(numel(s.shape), seed++);
+    const bool is_prunable =
+        std::any_of(prunable.begin(), prunable.end(), [&](const TensorSpec& p) { return p.name == s.name; });
+    if (is_prunable)
+      for (int64_t r = 0; r < s.shape[0]; ++r)
+        for (int64_t col = 0; col < s.shape[1]; ++col)
+          if (((r / 4) + col) % 2 == 0) v[static_cast<size_t>(r * s.shape[1] + col)] = 0.0f;
+    pruned.add_f32(s.name, s.shape, v);
+  }
+  pruned.store_block_pruned(4);
+  std::vector<uint8_t> image = pruned.to_bytes();
+  if (image_out) *image_out = image;
+  return Parts::of(image);
+}
+
+TEST(BundleBlockPruned, PrunableWeightsAreTheSixLinearsPerLayer) {
+  const auto p = prunable_weights(required_tensors(tiny_bert()));
+  ASSERT_EQ(p.size(), size_t(6 * tiny_bert().n_layers));
+  for (const auto& s : p) EXPECT_EQ(s.name.rfind("distilbert.transformer.layer.", 0), 0u) << s.name;
+  const auto lm = prunable_weights(required_tensors(tiny_lm(50, true)));
+  ASSERT_EQ(lm.size(), size_t(6 * tiny_lm(50, true).n_layers));
+  EXPECT_EQ(lm[4].name, "layers.0.ffn.lin1.weight");
+}
+
+TEST(BundleBlockPruned, RoundTripKeepsExactWeights) {
+  std::vector<uint8_t> image;
+  Parts parts = bp_bert_parts(&image);
+  EXPECT_EQ(parts.meta["bp"]["block_rows"], 4);
+  Bundle b = Bundle::from_bytes(image, "bp.rt3");
+  EXPECT_EQ(b.bp_block_rows(), 4);
+  uint32_t seed = 1;
+  size_t checked = 0;
+  for (const TensorSpec& s : required_tensors(tiny_bert())) {
+    std::vector<float> v = random_values(numel(s.shape), seed++);
+    if (!b.is_block_pruned(s.name)) {
+      EXPECT_EQ(std::vector<float>(b.weight(s.name), b.weight(s.name) + v.size()), v) << s.name;
+      continue;
+    }
+    EXPECT_THROW(b.weight(s.name), BundleError);
+    const kernels::BpWeights w = b.bp_weights(s.name);
+    EXPECT_EQ(w.nonzeros(), static_cast<int64_t>(v.size() / 2)) << s.name;  // half the groups
+    const std::vector<float> dense = kernels::bp_unpack(w);
+    for (int64_t r = 0; r < s.shape[0]; ++r)
+      for (int64_t col = 0; col < s.shape[1]; ++col) {
+        const size_t i = static_cast<size_t>(r * s.shape[1] + col);
+        ASSERT_EQ(dense[i], ((r / 4) + col) % 2 == 0 ? 0.0f : v[i]) << s.name;
+      }
+    ++checked;
+  }
+  EXPECT_EQ(checked, size_t(12));
+}
+
+TEST(BundleBlockPruned, InconsistentPackedFormIsRejected) {
+  const std::string L = "distilbert.transformer.layer.0.ffn.lin1.weight";
+  {  // a column index out of range
+    Parts p = bp_bert_parts();
+    auto& cols = p.get(L + kBpColsSuffix);
+    const int32_t bad = 1 << 20;
+    std::memcpy(cols.bytes.data(), &bad, 4);
+    expect_kind(p.bytes(), K::kBadSparseWeight, L);
+  }
+  {  // a packed tensor missing
+    Parts p = bp_bert_parts();
+    p.erase(L + kBpValuesSuffix);
+    expect_kind(p.bytes(), K::kMissingTensor, L);
+  }
+  {  // both dense and packed: the dense one is unexpected
+    Parts p = bp_bert_parts();
+    std::vector<uint8_t> zeros(static_cast<size_t>(tiny_bert().hidden_dim * tiny_bert().dim * 4), 0);
+    p.tensors.insert(p.tensors.begin(), {L, DType::F32, {tiny_bert().hidden_dim, tiny_bert().dim}, zeros});
+    expect_kind(p.bytes(), K::kUnexpectedTensor, L);
+  }
+  {  // bp names a weight that is not prunable
+    Parts p = bp_bert_parts();
+    p.meta["bp"]["layers"].push_back("pre_classifier.weight");
+    expect_kind(p.bytes(), K::kBadSparseWeight, "pre_classifier.weight");
+  }
+  {  // block_rows that does not fit the stored block count
+    Parts p = bp_bert_parts();
+    p.meta["bp"]["block_rows"] = 8;
+    expect_kind(p.bytes(), K::kBadSparseWeight);
+  }
+  {  // NaN in the stored values
+    Parts p = bp_bert_parts();
+    auto& vals = p.get(L + kBpValuesSuffix);
+    const float nan = std::nanf("");
+    std::memcpy(vals.bytes.data(), &nan, 4);
+    expect_kind(p.bytes(), K::kNonFiniteWeight, L);
+  }
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -606,6 +607,85 @@ TEST(EngineLm, ThreadCountDoesNotChangeResults) {
   const auto a = one->lm_logits(ids.data(), 13);
   const auto b = two->lm_logits(ids.data(), 13);
   for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-5 * (1 + std::fabs(a[i])));
+}
+
+}  // namespace
+}  // namespace rt3
+
+// ---- block-pruned bundles ------------------------------------------------------------------------
+
+namespace rt3 {
+namespace {
+
+// Zeroes a random ~60% of the groups (block_rows rows x 1 column) of every prunable weight.
+void prune_groups(Weights& w, const std::vector<format::TensorSpec>& specs, int64_t block_rows, uint32_t seed) {
+  std::mt19937 rng(seed);
+  for (const auto& s : format::prunable_weights(specs)) {
+    auto& v = w.at(s.name);
+    for (int64_t b = 0; b * block_rows < s.shape[0]; ++b)
+      for (int64_t c = 0; c < s.shape[1]; ++c)
+        if (rng() % 10 < 6)
+          for (int64_t r = b * block_rows; r < std::min(s.shape[0], (b + 1) * block_rows); ++r)
+            v[static_cast<size_t>(r * s.shape[1] + c)] = 0.0f;
+  }
+}
+
+template <typename Config>
+std::string write_pruned(const TempDir& dir, const Config& c, const Weights& w, const format::TokenizerInfo& t,
+                         const std::string& tok_bytes, bool block_pruned, const std::string& name) {
+  format::BundleWriter bw;
+  if constexpr (std::is_same_v<Config, models::LmConfig>) bw.set_lm(c);
+  else bw.set_distilbert(c);
+  bw.set_tokenizer(t, tok_bytes);
+  for (const auto& s : format::required_tensors(c)) bw.add_f32(s.name, s.shape, w.at(s.name));
+  // Stored with blocks of 3 rows although pruned in blocks of 4: ragged last blocks, and kept
+  // groups that contain zeros, must work too.
+  if (block_pruned) bw.store_block_pruned(3);
+  const std::string path = dir.file(name);
+  bw.write(path);
+  return path;
+}
+
+TEST(EngineBlockPruned, LmMatchesReferenceAndDenseStorage) {
+  TempDir dir;
+  const auto c = lm_config(true);
+  Weights w = random_weights(format::required_tensors(c), 31);
+  prune_groups(w, format::required_tensors(c), 4, 7);
+  format::TokenizerInfo t;
+  t.type = format::TokenizerType::kSentencePiece;
+  auto bp = Engine::load(write_pruned(dir, c, w, t, spm_bytes(), true, "lm_bp.rt3"), {2});
+  auto dense = Engine::load(write_pruned(dir, c, w, t, spm_bytes(), false, "lm_dense.rt3"), {1});
+  for (size_t n : {size_t{1}, size_t{5}, static_cast<size_t>(c.max_len)}) {
+    const std::vector<int32_t> ids = random_ids(n, c.vocab_size, static_cast<uint32_t>(n) + 100);
+    const std::vector<float> got = bp->lm_logits(ids.data(), static_cast<int64_t>(n));
+    expect_close(got, flatten(reference_lm(c, w, ids)), "bp lm n=" + std::to_string(n));
+    const std::vector<float> d = dense->lm_logits(ids.data(), static_cast<int64_t>(n));
+    std::vector<double> dd(d.begin(), d.end());
+    expect_close(got, dd, "bp vs dense storage n=" + std::to_string(n));
+  }
+}
+
+TEST(EngineBlockPruned, ClassifierMatchesReference) {
+  TempDir dir;
+  const auto c = bert_config("gelu");
+  Weights w = random_weights(format::required_tensors(c), 41);
+  prune_groups(w, format::required_tensors(c), 4, 9);
+  format::TokenizerInfo t;
+  t.type = format::TokenizerType::kWordPiece;
+  t.lowercase = true;
+  t.max_len = 12;
+  auto engine = Engine::load(write_pruned(dir, c, w, t, kVocab, true, "bert_bp.rt3"), {2});
+  const int64_t B = 2, T = 7;
+  const std::vector<int32_t> ids = random_ids(B * T, c.vocab_size, 3);
+  std::vector<int32_t> mask(B * T, 1);
+  for (int64_t i = 4; i < T; ++i) mask[T + i] = 0;
+  const std::vector<float> logits = engine->classify_logits(ids.data(), mask.data(), B, T);
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<int32_t> row(ids.begin() + b * T, ids.begin() + (b + 1) * T);
+    std::vector<int> m(mask.begin() + b * T, mask.begin() + (b + 1) * T);
+    expect_close(std::vector<float>(logits.begin() + b * 3, logits.begin() + (b + 1) * 3), reference_bert(c, w, row, m),
+                 "bp classifier sequence " + std::to_string(b));
+  }
 }
 
 }  // namespace

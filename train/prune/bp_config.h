@@ -21,8 +21,8 @@ struct BpOptions {
   double penalty_scale = 1.0;
   double eps = 1e-3;
   int64_t reweight_every = 50;   // steps; must divide train.checkpoint_every (exact resume)
-  int64_t lasso_steps = 200;     // phase 1 (0 = prune the trained weights by magnitude at once)
-  int64_t finetune_steps = 300;  // phase 3; the hard prune happens at step lasso_steps
+  int64_t lasso_steps = 150;     // phase 1 (0 = prune the trained weights by magnitude at once)
+  int64_t finetune_steps = 250;  // phase 3; the hard prune happens at step lasso_steps
   // Per-layer sparsity overrides, by parameter name (e.g. "layers.0.ffn.lin1.weight": 0.7).
   std::map<std::string, double> layer_sparsity;
 
