@@ -24,10 +24,40 @@ void print_sparsity_table(const nlohmann::json& t) {
   std::printf("%-48s %11s %13s %8.1f%%\n", "all prunable layers", "", "", 100.0 * t.at("weight_sparsity").get<double>());
 }
 
+void on_step_line(ProgressLine& bar, const train::StepReport& r) {
+  char detail[160];
+  std::snprintf(detail, sizeof detail, "loss %.4f lr %.2e ETA %s", r.loss, r.lr, format_duration(r.eta_s).c_str());
+  bar.update(r.step, r.steps, r.elapsed_s, detail);
+}
+
+int run_prune_pattern(train::PrunePatternRequest& req, const GlobalOptions& g) {
+  ProgressLine bar("prune pattern");
+  req.threads = g.threads;
+  req.on_message = [&bar](const std::string& m) { bar.note(m); };
+  req.on_step = [&bar](const train::StepReport& r) { on_step_line(bar, r); };
+  train::PrunePatternResult res = train::prune_pattern(req);
+  bar.finish();
+  if (g.json) {
+    std::printf("%s\n", train::to_json(res).dump(2).c_str());
+    return 0;
+  }
+  std::printf("%-8s %8s %10s   %s\n", "set", "pruned", "sparsity", "valid");
+  for (const auto& s : res.sets) {
+    std::printf("%-8s %5lld/%-2lld %9.1f%%  ", s.name.c_str(), (long long)s.pruning_number, (long long)res.pattern.tile_cols,
+                100.0 * s.sparsity);
+    for (const auto& [k, v] : s.valid.values) std::printf(" %s %.4f", k.c_str(), v);
+    std::printf("\n");
+  }
+  std::printf("%zu pattern sets in %s (%lld joint steps); rt3 eval %s --variant %s; rt3 export --checkpoint %s --out model.rt3\n",
+              res.sets.size(), format_duration(res.seconds).c_str(), (long long)res.steps_done, res.out_dir.c_str(),
+              res.sets.empty() ? "" : res.sets.front().name.c_str(), res.out_dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 Runner add_prune(CLI::App& app, GlobalOptions& g) {
-  auto* prune = app.add_subcommand("prune", "Compress a trained model (bp: block-structured pruning)");
+  auto* prune = app.add_subcommand("prune", "Compress a trained model (bp: block-structured pruning; pattern: switchable pattern sets)");
   prune->require_subcommand(1);
   auto* cmd = prune->add_subcommand(
       "bp", "Block-structured pruning: reweighted group lasso, hard prune to --sparsity, fine-tune with fixed masks");
@@ -50,7 +80,35 @@ Runner add_prune(CLI::App& app, GlobalOptions& g) {
     if (req->checkpoint_dir.empty() && resume->count() == 0)
       throw CLI::ValidationError("--checkpoint", "--checkpoint is required (unless --resume)");
   });
-  return [req, &g]() {
+  auto pat = std::make_shared<train::PrunePatternRequest>();
+  auto pat_sets = std::make_shared<std::string>();
+  auto* pcmd = prune->add_subcommand(
+      "pattern", "Pattern sets: K sparsities on one shared set of weights, jointly fine-tuned (from a BP run)");
+  pcmd->add_option("--checkpoint", pat->checkpoint_dir, "Block-pruned run directory (rt3 prune bp --out DIR)")
+      ->check(CLI::ExistingDirectory);
+  pcmd->add_option("--out", pat->out_dir, "Output run directory (shared weights, pattern sets, checkpoints)")->required();
+  pcmd->add_option("--sets", *pat_sets, "Comma-separated target sparsities, one pattern set each (default 0.6,0.7,0.8,0.9)");
+  pcmd->add_option("--config", pat->config_file,
+                   "JSON file: {\"train\": {...}, \"pattern\": {sets, tile_rows, tile_cols, patterns_per_set, candidates, "
+                   "steps, reassign_every, set_weights, ...}}")
+      ->check(CLI::ExistingFile);
+  auto* presume = pcmd->add_flag("--resume", pat->resume, "Continue the run in --out from its last checkpoint");
+  pcmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  pcmd->add_flag("--json", g.json, "Print the result as JSON on stdout");
+  pcmd->callback([pat, presume, pat_sets] {
+    if (pat->checkpoint_dir.empty() && presume->count() == 0)
+      throw CLI::ValidationError("--checkpoint", "--checkpoint is required (unless --resume)");
+    if (!pat_sets->empty()) {
+      try {
+        pat->sets = train::parse_sparsity_list(*pat_sets);
+      } catch (const std::invalid_argument& e) {
+        throw CLI::ValidationError("--sets", e.what());
+      }
+    }
+  });
+
+  return [req, pat, pcmd, &g]() {
+    if (pcmd->parsed()) return run_prune_pattern(*pat, g);
     ProgressLine bar("prune bp");
     req->threads = g.threads;
     req->on_message = [&bar](const std::string& m) { bar.note(m); };

@@ -70,6 +70,7 @@ Runner add_eval(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("dir", req->dir, "Run directory written by rt3 train")->required();
   cmd->add_option("--task", req->task, "Task for an imported Hugging Face model directory (spam | wordnet)");
   cmd->add_option("--split", req->split, "train | valid | test")->capture_default_str()->check(CLI::IsMember({"train", "valid", "test"}));
+  cmd->add_option("--variant", req->variant, "Pattern run (rt3 prune pattern): evaluate this pattern set, e.g. p81");
   cmd->add_option("--max-examples", req->max_examples, "Evaluate only the first N windows/examples (0 = all)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));

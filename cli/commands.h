@@ -19,6 +19,11 @@ Runner add_export(CLI::App& app, GlobalOptions& g);
 Runner add_inspect(CLI::App& app, GlobalOptions& g);
 Runner add_run(CLI::App& app, GlobalOptions& g);
 Runner add_device(CLI::App& app, GlobalOptions& g);
+// `rt3 bench` and its subcommands (cli/cmd_bench.cpp); add_bench_* register on the bench app.
+Runner add_bench(CLI::App& app, GlobalOptions& g);
+Runner add_bench_kernels(CLI::App& bench, GlobalOptions& g);
+Runner add_bench_model(CLI::App& bench, GlobalOptions& g);
+Runner add_bench_switch(CLI::App& bench, GlobalOptions& g);
 #ifdef RT3_WITH_TRAIN
 Runner add_train(CLI::App& app, GlobalOptions& g);
 Runner add_eval(CLI::App& app, GlobalOptions& g);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   runners["inspect"] = rt3::cli::add_inspect(app, g);
   runners["run"] = rt3::cli::add_run(app, g);
   runners["device"] = rt3::cli::add_device(app, g);
+  runners["bench"] = rt3::cli::add_bench(app, g);
 #ifdef RT3_WITH_TRAIN
   runners["train"] = rt3::cli::add_train(app, g);
   runners["eval"] = rt3::cli::add_eval(app, g);

@@ -120,6 +120,41 @@ const char* rt3_label_name(const rt3_engine* engine, int label) {
   return engine->engine->labels()[static_cast<size_t>(label)].c_str();
 }
 
+int rt3_engine_variant_count(const rt3_engine* engine) {
+  return engine ? static_cast<int>(engine->engine->variants().size()) : 0;
+}
+
+const char* rt3_engine_variant_name(const rt3_engine* engine, int index) {
+  if (!engine || index < 0 || static_cast<size_t>(index) >= engine->engine->variants().size()) return nullptr;
+  return engine->engine->variants()[static_cast<size_t>(index)].c_str();
+}
+
+// The switch path: no lock on success (not even error_mu), only the engine's atomic store.
+rt3_status rt3_engine_select_variant(rt3_engine* engine, int index) {
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_select_variant: engine is NULL");
+  const int n = static_cast<int>(engine->engine->variants().size());
+  if (index < 0 || index >= n)
+    return fail(engine, RT3_ERR_INVALID_ARGUMENT,
+                "rt3_engine_select_variant: index " + std::to_string(index) + " is outside [0, " + std::to_string(n) +
+                    ")");
+  engine->engine->select_variant(index);  // cannot throw: index checked
+  return RT3_OK;
+}
+
+rt3_status rt3_engine_select_variant_by_name(rt3_engine* engine, const char* name) {
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_select_variant_by_name: engine is NULL");
+  if (!name) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_select_variant_by_name: name is NULL");
+  const auto& names = engine->engine->variants();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return rt3_engine_select_variant(engine, static_cast<int>(i));
+  return run(engine, [&] {  // builds the message listing the variants
+    engine->engine->select_variant(std::string(name));
+    return RT3_OK;
+  });
+}
+
+int rt3_engine_active_variant(const rt3_engine* engine) { return engine ? engine->engine->active_variant() : -1; }
+
 rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity) {
   if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: engine is NULL");
   if (!text) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: text is NULL");

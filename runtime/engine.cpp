@@ -1,6 +1,7 @@
 #include "rt3/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -88,7 +89,13 @@ int32_t sample_top_k(const float* logits, int64_t n, int top_k, float temperatur
 }  // namespace
 
 struct Engine::Impl {
-  std::mutex mu;  // serialises every call that touches scratch or state
+  std::mutex mu;  // serialises every call that touches scratch or state; never taken by select_variant
+  // The variant the next inference runs on. Written by select_variant (release), read once per
+  // inference (acquire); nothing else is shared with the switch path. On its own cache line so
+  // a fast switcher does not slow the inference path down through false sharing with `mu`.
+  alignas(64) std::atomic<int> active_variant{0};
+  alignas(64) std::vector<std::string> variant_names;  // [0] = "base"; immutable after load
+  std::vector<VariantInfo> variant_info;
   ModelType type = ModelType::kTransformerLm;
   int threads = 1;
   std::unique_ptr<ThreadPool> pool;
@@ -106,6 +113,9 @@ struct Engine::Impl {
   // classifier
   std::unique_ptr<models::DistilBert> bert;
   models::DistilBertScratch bert_scratch;
+
+  // The variant an inference starting now runs on: read exactly once per inference.
+  int begin_inference() const { return active_variant.load(std::memory_order_acquire); }
 
   void require(ModelType t, const char* call) const {
     if (type != t)
@@ -152,8 +162,59 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
       if (!impl->wp)
         throw Error(Error::Code::kLoad, "Engine::load " + path + ": a distilbert_classifier bundle needs a wordpiece tokenizer");
     }
+    // Variants: 0 = base, then the bundle's pattern variants (the models packed them in this order).
+    std::vector<const kernels::Linear*> lins =
+        impl->lm ? impl->lm->prunable_linears() : impl->bert->prunable_linears();
+    const std::vector<const format::BundleVariant*> pv = bundle.pattern_variants();
+    for (int v = 0; v <= static_cast<int>(pv.size()); ++v) {
+      VariantInfo info;
+      info.name = v == 0 ? "base" : pv[static_cast<size_t>(v) - 1]->name;
+      info.kind = v == 0 ? "base" : "pattern";
+      for (const kernels::Linear* l : lins) {
+        info.packed_bytes += l->packed_bytes(v);
+        if (l->pattern(v)) ++info.pattern_layers;
+      }
+      if (v > 0) info.sparsity = pv[static_cast<size_t>(v) - 1]->sparsity;
+      impl->variant_names.push_back(info.name);
+      impl->variant_info.push_back(std::move(info));
+    }
+    if (bundle.bp_block_rows() > 0) {
+      const std::vector<format::TensorSpec> specs = bundle.model_type() == format::BundleModelType::kTransformerLm
+                                                        ? format::required_tensors(bundle.lm_config())
+                                                        : format::required_tensors(bundle.distilbert_config());
+      double stored = 0.0, total = 0.0;
+      for (const format::TensorSpec& t : format::prunable_weights(specs)) {
+        const double n = static_cast<double>(t.shape[0]) * static_cast<double>(t.shape[1]);
+        total += n;
+        stored += bundle.is_block_pruned(t.name) ? static_cast<double>(bundle.bp_weights(t.name).nonzeros()) : n;
+      }
+      if (total > 0) impl->variant_info[0].sparsity = 1.0 - stored / total;
+    }
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
   });
+}
+
+const std::vector<std::string>& Engine::variants() const { return impl_->variant_names; }
+const std::vector<VariantInfo>& Engine::variant_info() const { return impl_->variant_info; }
+int Engine::active_variant() const { return impl_->active_variant.load(std::memory_order_acquire); }
+
+void Engine::select_variant(int index) {
+  if (index < 0 || index >= static_cast<int>(impl_->variant_names.size()))
+    throw Error(Error::Code::kInvalidArgument, "select_variant: index " + std::to_string(index) +
+                                                   " is outside [0, " + std::to_string(impl_->variant_names.size()) +
+                                                   ")");
+  impl_->active_variant.store(index, std::memory_order_release);
+}
+
+void Engine::select_variant(const std::string& name) {
+  const auto& n = impl_->variant_names;
+  const auto it = std::find(n.begin(), n.end(), name);
+  if (it == n.end()) {
+    std::string known;
+    for (const std::string& v : n) known += (known.empty() ? "" : ", ") + v;
+    throw Error(Error::Code::kInvalidArgument, "select_variant: no variant named '" + name + "' (have: " + known + ")");
+  }
+  impl_->active_variant.store(static_cast<int>(it - n.begin()), std::memory_order_release);
 }
 
 ModelType Engine::model_type() const { return impl_->type; }
@@ -182,6 +243,11 @@ std::string Engine::detokenize(const std::vector<int32_t>& ids) const {
 // ---- classifier ----------------------------------------------------------------------------------
 
 std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len) {
+  return classify_logits(ids, mask, batch, seq_len, nullptr);
+}
+
+std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
+                                           int* variant_out) {
   impl_->require(ModelType::kDistilBertClassifier, "classify_logits");
   if (!ids || !mask) throw Error(Error::Code::kInvalidArgument, "classify_logits: ids and mask must not be null");
   if (batch < 1 || seq_len < 1)
@@ -194,7 +260,9 @@ std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* ma
   std::lock_guard<std::mutex> lock(impl_->mu);
   return guarded("classify_logits", [&] {
     std::vector<float> logits(static_cast<size_t>(batch * impl_->bert->config().num_labels()));
-    impl_->bert->forward(ids, mask, batch, seq_len, logits.data(), impl_->bert_scratch, impl_->pool.get());
+    const int variant = impl_->begin_inference();
+    impl_->bert->forward(ids, mask, batch, seq_len, logits.data(), impl_->bert_scratch, impl_->pool.get(), variant);
+    if (variant_out) *variant_out = variant;
     return logits;
   });
 }
@@ -217,7 +285,8 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
       ids[b * seq + t] = enc[b][t];
       mask[b * seq + t] = 1;
     }
-  const std::vector<float> logits = classify_logits(ids.data(), mask.data(), batch, seq);
+  int variant = 0;
+  const std::vector<float> logits = classify_logits(ids.data(), mask.data(), batch, seq, &variant);
   const int64_t nl = static_cast<int64_t>(impl_->labels.size());
   std::vector<ClassifyResult> out(texts.size());
   for (int64_t b = 0; b < batch; ++b) {
@@ -226,6 +295,7 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
     r.probabilities = softmax(r.logits);
     r.label = argmax(r.logits.data(), nl);
     r.label_name = impl_->labels[r.label];
+    r.variant = variant;
   }
   return out;
 }
@@ -234,7 +304,9 @@ ClassifyResult Engine::classify(const std::string& text) { return std::move(clas
 
 // ---- language model --------------------------------------------------------------------------------
 
-std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n) {
+std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n) { return lm_logits(ids, n, nullptr); }
+
+std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, int* variant_out) {
   impl_->require(ModelType::kTransformerLm, "lm_logits");
   if (!ids || n < 1) throw Error(Error::Code::kInvalidArgument, "lm_logits: need at least one token id");
   if (n > impl_->max_len)
@@ -244,8 +316,10 @@ std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n) {
   return guarded("lm_logits", [&] {
     std::vector<float> logits(static_cast<size_t>(n * impl_->vocab));
     impl_->lm_state.reset();
-    impl_->lm->forward(impl_->lm_state, ids, n, logits.data(), /*all_logits=*/true, impl_->pool.get());
+    const int variant = impl_->begin_inference();
+    impl_->lm->forward(impl_->lm_state, ids, n, logits.data(), /*all_logits=*/true, impl_->pool.get(), variant);
     impl_->lm_state.reset();
+    if (variant_out) *variant_out = variant;
     return logits;
   });
 }
@@ -268,7 +342,10 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
     throw Error(Error::Code::kTooLong, "generate: prompt of " + std::to_string(r.prompt_ids.size()) +
                                            " tokens + max_new_tokens " + std::to_string(o.max_new_tokens) +
                                            " exceed the model's context max_len " + std::to_string(impl_->max_len));
-  if (o.max_new_tokens == 0) return r;
+  if (o.max_new_tokens == 0) {
+    r.variant = impl_->begin_inference();
+    return r;
+  }
 
   std::lock_guard<std::mutex> lock(impl_->mu);
   guarded("generate", [&] {
@@ -276,8 +353,11 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
     std::mt19937_64 rng(o.seed);
     float* logits = m.step_logits.data();
     m.lm_state.reset();
+    // One variant for the prompt and every decode step: the KV cache stays consistent.
+    const int variant = m.begin_inference();
+    r.variant = variant;
     m.lm->forward(m.lm_state, r.prompt_ids.data(), static_cast<int64_t>(r.prompt_ids.size()), logits,
-                  /*all_logits=*/false, m.pool.get());
+                  /*all_logits=*/false, m.pool.get(), variant);
     for (int i = 0; i < o.max_new_tokens; ++i) {
       const int32_t next = o.greedy ? argmax(logits, m.vocab)
                                     : sample_top_k(logits, m.vocab, o.top_k, o.temperature, rng, m.sample_idx, m.sample_prob);
@@ -286,7 +366,7 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
         r.stopped_at_eos = true;
         break;
       }
-      if (i + 1 < o.max_new_tokens) m.lm->forward(m.lm_state, &next, 1, logits, false, m.pool.get());
+      if (i + 1 < o.max_new_tokens) m.lm->forward(m.lm_state, &next, 1, logits, false, m.pool.get(), variant);
     }
     m.lm_state.reset();
     std::vector<int32_t> text_ids = r.token_ids;

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhwy-dev
+  libdnnl-dev libxnnpack-dev libpthreadpool-dev  # bench-only baselines (rt3 bench kernels)
   wordnet-base            # WordNet glosses for the `wordnet` classification task
   gnuplot-nox
 )

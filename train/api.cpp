@@ -8,6 +8,7 @@
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
 #include "train/hf_import.h"
+#include "train/prune/pattern_schedule.h"
 #include "train/run_config.h"
 #include "train/run_files.h"
 #include "train/tasks.h"
@@ -36,7 +37,9 @@ json to_json(const ImportResult& r) {
 }
 
 json to_json(const EvalResult& r) {
-  return {{"dir", r.dir}, {"task", r.task}, {"split", r.split}, {"seconds", r.seconds}, {"result", to_json(r.metrics)}};
+  json j = {{"dir", r.dir}, {"task", r.task}, {"split", r.split}, {"seconds", r.seconds}, {"result", to_json(r.metrics)}};
+  if (!r.variant.empty()) j["variant"] = r.variant;
+  return j;
 }
 
 namespace {
@@ -170,8 +173,10 @@ EvalResult evaluate(const EvalRequest& req) {
   } else {
     throw std::runtime_error("'" + req.dir + "' has no trained weights (model.safetensors)");
   }
+  if (!req.variant.empty()) apply_variant(*task->module(), req.dir, req.variant);
   auto t0 = std::chrono::steady_clock::now();
   EvalResult r;
+  r.variant = req.variant;
   r.dir = req.dir;
   r.task = task_name(cfg.task);
   r.split = split_name(split);

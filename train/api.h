@@ -59,9 +59,10 @@ struct EvalRequest {
   std::string split = "test";
   int64_t max_examples = 0;  // 0 = whole split
   int threads = 2;
+  std::string variant;       // pattern run directory: evaluate this pattern set (rt3 prune pattern)
 };
 struct EvalResult {
-  std::string dir, task, split;
+  std::string dir, task, split, variant;
   Metrics metrics;
   double seconds = 0;
 };

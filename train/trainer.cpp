@@ -72,10 +72,13 @@ LoopResult run_training(Task& task, const RunConfig& cfg, const std::string& dir
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 
     hooks->before_step(step);
-    torch::Tensor loss = task.train_loss(step);
-    torch::Tensor extra = hooks->extra_loss(step);
     opt.zero_grad();
-    (extra.defined() ? loss + extra : loss).backward();
+    torch::Tensor loss = hooks->forward_backward(task, step);
+    if (!loss.defined()) {
+      loss = task.train_loss(step);
+      torch::Tensor extra = hooks->extra_loss(step);
+      (extra.defined() ? loss + extra : loss).backward();
+    }
     hooks->after_backward(step);
     if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), o.grad_clip);
     opt.step();

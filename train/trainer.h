@@ -28,6 +28,10 @@ class LoopHooks {
   virtual void on_start(int64_t start_step) {}
   // Before step's forward (e.g. the hard prune at a phase boundary).
   virtual void before_step(int64_t step) {}
+  // Replaces the loop's own forward + backward: computes the gradients for step itself (e.g. one
+  // forward/backward per pattern set on shared weights) and returns the loss to report. Returning
+  // an undefined tensor means "not replaced". Gradients are zeroed before it is called.
+  virtual torch::Tensor forward_backward(Task& task, int64_t step) { return {}; }
   // Added to the task loss (an undefined tensor adds nothing).
   virtual torch::Tensor extra_loss(int64_t step) { return {}; }
   // Between backward() and the optimizer step (e.g. zero the gradients of pruned weights).

@@ -8,6 +8,14 @@
 // several threads, but they run one at a time). Different Engines are fully independent and
 // may run concurrently. The const accessors (model_type(), labels(), ...) never block.
 //
+// Run-time variants (RT3.md "Run time"): variant 0 is "base" (the weights as stored, dense or
+// block-pruned); 1..K are the bundle's pattern variants in metadata order, all packed at load.
+// select_variant() is one atomic store and takes no lock: it never waits for an inference. Each
+// inference (classify*, lm_logits, generate) reads the active variant once when it starts and
+// runs entirely on it (every decode step of a generate too), so a switch during an inference
+// never tears it: the running inference finishes on its variant, the next one uses the new one.
+// Results say which variant they ran on.
+//
 // Errors: every failure throws rt3::Error (a std::runtime_error) with a message that names the
 // file or the argument at fault, and a code(). Nothing in the runtime calls exit().
 //
@@ -46,6 +54,7 @@ struct ClassifyResult {
   std::string label_name;            // config id2label[label]
   std::vector<float> probabilities;  // softmax of the logits
   std::vector<float> logits;
+  int variant = 0;                   // the variant the inference ran on (index into variants())
 };
 
 struct GenerateOptions {
@@ -64,6 +73,18 @@ struct GenerateResult {
   std::vector<int32_t> token_ids;    // generated ids (includes the eos that stopped it, if any)
   std::vector<int32_t> prompt_ids;   // the context fed to the model before generating
   bool stopped_at_eos = false;
+  int variant = 0;                   // the variant the whole generation ran on
+};
+
+// One run-time variant of an engine (for reports such as rt3 inspect / rt3 bench switch).
+struct VariantInfo {
+  std::string name;          // "base" or the bundle's pattern variant name
+  std::string kind;          // "base" or "pattern"
+  // Fraction of the prunable weights this variant does not compute: pattern variants, over
+  // the layers they prune (bundle metadata); base: 0 when dense, the block-pruned share else.
+  double sparsity = 0.0;
+  size_t packed_bytes = 0;   // bytes of the packed prunable Linears this variant runs
+  int pattern_layers = 0;    // prunable Linears that run a pattern kernel in this variant
 };
 
 class Engine {
@@ -85,6 +106,17 @@ class Engine {
   // Classifier label names in id order (empty for an LM).
   const std::vector<std::string>& labels() const;
 
+  // ---- run-time variants (see the top of this file) -------------------------------------------
+  // Names in index order: variants()[0] == "base". Fixed after load; never block.
+  const std::vector<std::string>& variants() const;
+  const std::vector<VariantInfo>& variant_info() const;
+  // Makes `index` / `name` the variant of every inference that starts from now on. Lock-free
+  // (one atomic store), safe from any thread, also while another thread runs an inference.
+  // Unknown index or name: Error kInvalidArgument (the active variant is unchanged).
+  void select_variant(int index);
+  void select_variant(const std::string& name);
+  int active_variant() const;
+
   // Tokenizer access. LM: SentencePiece ids, no specials. Classifier: [CLS] text [SEP],
   // truncated to max_len().
   std::vector<int32_t> tokenize(const std::string& text) const;
@@ -98,6 +130,9 @@ class Engine {
   // Raw forward: ids and mask [batch, seq_len] row-major -> logits [batch, num_labels].
   // seq_len above the model's positions: Error kTooLong.
   std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len);
+  // Same; *variant_out (may be null) receives the variant the forward ran on.
+  std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
+                                     int* variant_out);
 
   // ---- language model (kTransformerLm; Error kInvalidArgument otherwise) --------------------
   // Context = [eos] + tokenize(prompt) when the tokenizer has an eos id (the training stream puts
@@ -107,6 +142,8 @@ class Engine {
   GenerateResult generate(const std::string& prompt, const GenerateOptions& options = {});
   // Full forward: logits [n, vocab] for ids[0..n). n > max_len(): Error kTooLong.
   std::vector<float> lm_logits(const int32_t* ids, int64_t n);
+  // Same; *variant_out (may be null) receives the variant the forward ran on.
+  std::vector<float> lm_logits(const int32_t* ids, int64_t n, int* variant_out);
 
  private:
   struct Impl;

@@ -55,6 +55,19 @@ rt3_model_type rt3_engine_model_type(const rt3_engine* engine);
 int rt3_num_labels(const rt3_engine* engine);
 const char* rt3_label_name(const rt3_engine* engine, int label);
 
+/* Run-time variants (pattern sets, RT3.md "Run time"): index 0 is "base" (the stored weights),
+ * 1..count-1 the bundle's pattern variants in metadata order. Selecting is lock-free (one atomic
+ * store): it never waits for a running inference, which finishes on the variant it started
+ * with; every inference that starts afterwards uses the new one. A successful select leaves
+ * rt3_last_error(engine) untouched (it takes no lock); a failing one sets it as usual.
+ * count: 0 for a NULL engine. name: NULL when out of range; valid while the engine lives.
+ * active: -1 for a NULL engine. Unknown index or name: RT3_ERR_INVALID_ARGUMENT. */
+int rt3_engine_variant_count(const rt3_engine* engine);
+const char* rt3_engine_variant_name(const rt3_engine* engine, int index);
+rt3_status rt3_engine_select_variant(rt3_engine* engine, int index);
+rt3_status rt3_engine_select_variant_by_name(rt3_engine* engine, const char* name);
+int rt3_engine_active_variant(const rt3_engine* engine);
+
 /* Classifies UTF-8 `text`. *out_label receives the argmax label. `probs` (may be NULL when
  * probs_capacity is 0) receives the softmax over the labels; if probs_capacity is smaller than
  * rt3_num_labels() nothing is written and RT3_ERR_BUFFER_TOO_SMALL is returned. */

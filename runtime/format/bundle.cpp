@@ -142,6 +142,80 @@ kernels::BpWeights read_bp(const std::string& source, const TensorMap& tensors, 
   return w;
 }
 
+// One layer of pattern variant `v` (validated: tensors U8 with the shapes the weight and the tile
+// size imply, n_patterns in [1, 255], pattern_validate). `spec` is the dense weight's spec.
+kernels::PatternWeights read_pattern(const std::string& source, const TensorMap& tensors, const BundleVariant& v,
+                                     const TensorSpec& spec) {
+  const std::string what = "variant '" + v.name + "' layer '" + spec.name + "'";
+  kernels::PatternWeights p;
+  p.out_features = spec.shape.at(0);
+  p.in_features = spec.shape.at(1);
+  p.tile_rows = v.tile_rows;
+  p.tile_cols = v.tile_cols;
+  auto get = [&](const std::string& name) -> const TensorDesc& {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) fail(K::kBadVariants, source, what + ": tensor '" + name + "' is missing");
+    if (it->second.dtype != DType::U8)
+      fail(K::kBadVariants, source, what + ": tensor '" + name + "' has dtype " + dtype_name(it->second.dtype) +
+                                        ", expected U8");
+    if (it->second.shape.size() != 2)
+      fail(K::kBadVariants, source, what + ": tensor '" + name + "' has shape " + shape_str(it->second.shape) +
+                                        ", expected 2-D");
+    return it->second;
+  };
+  const TensorDesc& pat = get(pattern_patterns_tensor(v.name, spec.name));
+  const TensorDesc& tiles = get(pattern_tiles_tensor(v.name, spec.name));
+  if (pat.shape[0] < 1 || pat.shape[0] > 255 || pat.shape[1] != v.tile_cols)
+    fail(K::kBadVariants, source, what + ": patterns tensor has shape " + shape_str(pat.shape) +
+                                      ", expected [n_patterns in 1..255, tile_cols " + std::to_string(v.tile_cols) + "]");
+  p.n_patterns = pat.shape[0];
+  const std::vector<int64_t> want_tiles = {p.n_row_tiles(), p.n_col_tiles()};
+  if (tiles.shape != want_tiles)
+    fail(K::kBadVariants, source, what + ": tiles tensor has shape " + shape_str(tiles.shape) + ", weight " +
+                                      shape_str(spec.shape) + " in " + std::to_string(v.tile_rows) + "x" +
+                                      std::to_string(v.tile_cols) + " tiles implies " + shape_str(want_tiles));
+  p.patterns = copy_elements<uint8_t>(pat);
+  p.tile_pattern = copy_elements<uint8_t>(tiles);
+  try {
+    kernels::pattern_validate(p);
+  } catch (const std::invalid_argument& e) {
+    fail(K::kBadVariants, source, what + ": " + e.what());
+  }
+  return p;
+}
+
+// Rule 17a: every pattern variant is complete and consistent (docs/format.md).
+void check_pattern_variants(const std::string& source, const TensorMap& tensors, const Parsed& p,
+                            const std::vector<TensorSpec>& specs) {
+  std::map<std::string, const TensorSpec*> prunable;
+  const std::vector<TensorSpec> pw = prunable_weights(specs);
+  for (const TensorSpec& s : pw) prunable[s.name] = &s;
+  for (const BundleVariant& v : p.variants) {
+    if (!v.is_pattern()) continue;
+    const std::string where = "pattern variant '" + v.name + "'";
+    const std::set<std::string> listed(v.tensors.begin(), v.tensors.end());
+    int64_t kept = 0, total = 0;
+    for (const std::string& layer : v.layers) {
+      auto it = prunable.find(layer);
+      if (it == prunable.end())
+        fail(K::kBadVariants, source, where + ": layer '" + layer + "' is not a prunable weight of this model");
+      if (p.bp_layers.count(layer))
+        fail(K::kBadVariants, source, where + ": layer '" + layer +
+                                          "' is stored block-pruned; a pattern set needs the dense weight");
+      for (const std::string& t : {pattern_patterns_tensor(v.name, layer), pattern_tiles_tensor(v.name, layer)})
+        if (!listed.count(t)) fail(K::kBadVariants, source, where + ": 'tensors' does not list '" + t + "'");
+      const kernels::PatternWeights w = read_pattern(source, tensors, v, *it->second);
+      kept += w.kept_weights();
+      total += w.out_features * w.in_features;
+    }
+    const double actual = total > 0 ? 1.0 - static_cast<double>(kept) / static_cast<double>(total) : 0.0;
+    if (std::fabs(actual - v.sparsity) > 0.02)
+      fail(K::kBadVariants, source, where + ": sparsity " + std::to_string(v.sparsity) +
+                                        " differs from the sparsity of its patterns over its layers, " +
+                                        std::to_string(actual) + " (tolerance 0.02)");
+  }
+}
+
 void check_finite(const std::string& source, const std::string& name, const TensorDesc& t) {
   const size_t n = t.nbytes / 4;
   for (size_t i = 0; i < n; ++i) {
@@ -264,6 +338,28 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
       if (!t.is_string()) fail(K::kBadVariants, source, where + " tensors must be strings");
       bv.tensors.push_back(t.get<std::string>());
     }
+    if (v.contains("kind")) {
+      if (!v["kind"].is_string() || v["kind"] != kPatternVariantKind)
+        fail(K::kBadVariants, source, where + " kind " + v["kind"].dump() + " is unknown (\"pattern\" or absent)");
+      bv.kind = kPatternVariantKind;
+      if (bv.name == "base")
+        fail(K::kBadVariants, source, where + " name 'base' is reserved for the stored weights");
+      for (const char* key : {"tile_rows", "tile_cols"}) {
+        if (!v.contains(key) || !v[key].is_number_unsigned() || v[key].get<uint64_t>() < 1 ||
+            v[key].get<uint64_t>() > 4096)
+          fail(K::kBadVariants, source, where + " (pattern) needs '" + key + "' an integer in [1, 4096]");
+      }
+      bv.tile_rows = v["tile_rows"].get<int64_t>();
+      bv.tile_cols = v["tile_cols"].get<int64_t>();
+      if (!v.contains("layers") || !v["layers"].is_array() || v["layers"].empty())
+        fail(K::kBadVariants, source, where + " (pattern) needs 'layers', a non-empty array of weight names");
+      std::set<std::string> seen;
+      for (const json& l : v["layers"]) {
+        if (!l.is_string() || !seen.insert(l.get<std::string>()).second)
+          fail(K::kBadVariants, source, where + " layers entry " + l.dump() + " is not a string or is listed twice");
+        bv.layers.push_back(l.get<std::string>());
+      }
+    }
     p.variants.push_back(std::move(bv));
   }
   for (auto it = l2v.begin(); it != l2v.end(); ++it) {
@@ -324,6 +420,7 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
       if (!tensors.count(t)) fail(K::kMissingTensor, source, "variant '" + v.name + "' names absent tensor '" + t + "'");
       allowed.insert(t);
     }
+  check_pattern_variants(source, tensors, p, specs);
   // 10. nothing else.
   for (const auto& [name, t] : tensors)
     if (!allowed.count(name))
@@ -479,6 +576,13 @@ std::vector<TensorSpec> prunable_weights(const std::vector<TensorSpec>& required
   return out;
 }
 
+std::string pattern_patterns_tensor(const std::string& variant, const std::string& layer) {
+  return "rt3.variant." + variant + "." + layer + ".patterns";
+}
+std::string pattern_tiles_tensor(const std::string& variant, const std::string& layer) {
+  return "rt3.variant." + variant + "." + layer + ".tiles";
+}
+
 // ---- Bundle ------------------------------------------------------------------------------------
 
 struct Bundle::State {
@@ -566,6 +670,38 @@ kernels::BpWeights Bundle::bp_weights(std::string_view name) const {
   for (const TensorSpec& spec : specs)
     if (spec.name == name) return read_bp(source(), describe(s_->file), spec, p.bp_block_rows);
   throw BundleError(K::kMissingTensor, source(), "'" + std::string(name) + "' is not a weight of this model");
+}
+
+std::vector<const BundleVariant*> Bundle::pattern_variants() const {
+  std::vector<const BundleVariant*> out;
+  for (const BundleVariant& v : s_->loaded.parsed.variants)
+    if (v.is_pattern()) out.push_back(&v);
+  return out;
+}
+
+namespace {
+const BundleVariant& find_pattern_variant(const Parsed& p, std::string_view name) {
+  for (const BundleVariant& v : p.variants)
+    if (v.is_pattern() && v.name == name) return v;
+  throw BundleError(K::kInvalidArgument, p.source, "'" + std::string(name) + "' is not a pattern variant");
+}
+}  // namespace
+
+const std::vector<std::string>& Bundle::pattern_variant_layers(std::string_view variant) const {
+  return find_pattern_variant(s_->loaded.parsed, variant).layers;
+}
+
+kernels::PatternWeights Bundle::pattern_weights(std::string_view variant, std::string_view layer) const {
+  const Parsed& p = s_->loaded.parsed;
+  const BundleVariant& v = find_pattern_variant(p, variant);
+  if (std::find(v.layers.begin(), v.layers.end(), layer) == v.layers.end())
+    throw BundleError(K::kInvalidArgument, source(),
+                      "pattern variant '" + v.name + "' does not prune '" + std::string(layer) + "'");
+  const std::vector<TensorSpec> specs =
+      p.model_type == BundleModelType::kTransformerLm ? required_tensors(p.lm) : required_tensors(p.distilbert);
+  for (const TensorSpec& spec : specs)
+    if (spec.name == layer) return read_pattern(source(), describe(s_->file), v, spec);
+  throw BundleError(K::kMissingTensor, source(), "'" + std::string(layer) + "' is not a weight of this model");
 }
 
 // ---- BundleWriter ------------------------------------------------------------------------------
@@ -770,6 +906,45 @@ void BundleWriter::store_block_pruned(int64_t block_rows) {
 
 void BundleWriter::add_variant(const BundleVariant& v) { s_->variants.push_back(v); }
 
+void BundleWriter::add_pattern_variant(const std::string& name, int64_t tile_rows, int64_t tile_cols,
+                                       const std::map<std::string, kernels::PatternWeights>& layers) {
+  if (layers.empty())
+    throw BundleError(K::kInvalidArgument, "<writer>", "pattern variant '" + name + "' has no layers");
+  BundleVariant v;
+  v.name = name;
+  v.kind = kPatternVariantKind;
+  v.tile_rows = tile_rows;
+  v.tile_cols = tile_cols;
+  int64_t kept = 0, total = 0;
+  for (const auto& [layer, w] : layers) {
+    if (w.tile_rows != tile_rows || w.tile_cols != tile_cols)
+      throw BundleError(K::kInvalidArgument, "<writer>",
+                        "pattern variant '" + name + "' layer '" + layer + "' has " + std::to_string(w.tile_rows) +
+                            "x" + std::to_string(w.tile_cols) + " tiles, the variant " + std::to_string(tile_rows) +
+                            "x" + std::to_string(tile_cols));
+    try {
+      kernels::pattern_validate(w);
+    } catch (const std::invalid_argument& e) {
+      throw BundleError(K::kInvalidArgument, "<writer>", "pattern variant '" + name + "' layer '" + layer + "': " + e.what());
+    }
+    if (w.n_patterns > 255)
+      throw BundleError(K::kInvalidArgument, "<writer>",
+                        "pattern variant '" + name + "' layer '" + layer + "' has more than 255 patterns");
+    kept += w.kept_weights();
+    total += w.out_features * w.in_features;
+  }
+  for (const auto& [layer, w] : layers) {
+    const std::string pt = pattern_patterns_tensor(name, layer), tt = pattern_tiles_tensor(name, layer);
+    add_raw(pt, DType::U8, {w.n_patterns, tile_cols}, w.patterns.data(), w.patterns.size());
+    add_raw(tt, DType::U8, {w.n_row_tiles(), w.n_col_tiles()}, w.tile_pattern.data(), w.tile_pattern.size());
+    v.tensors.push_back(pt);
+    v.tensors.push_back(tt);
+    v.layers.push_back(layer);
+  }
+  v.sparsity = total > 0 ? 1.0 - static_cast<double>(kept) / static_cast<double>(total) : 0.0;
+  s_->variants.push_back(std::move(v));
+}
+
 void BundleWriter::set_level_to_variant(const std::map<std::string, std::string>& table) {
   s_->level_to_variant = table;
 }
@@ -786,8 +961,16 @@ std::string BundleWriter::metadata_json() const {
   if (!s_->has_model) throw BundleError(K::kInvalidArgument, "<writer>", "no model config set");
   if (!s_->has_tokenizer) throw BundleError(K::kInvalidArgument, "<writer>", "no tokenizer set");
   json vars = json::array();
-  for (const BundleVariant& v : s_->variants)
-    vars.push_back({{"name", v.name}, {"sparsity", v.sparsity}, {"tensors", v.tensors}});
+  for (const BundleVariant& v : s_->variants) {
+    json jv = {{"name", v.name}, {"sparsity", v.sparsity}, {"tensors", v.tensors}};
+    if (!v.kind.empty()) {
+      jv["kind"] = v.kind;
+      jv["tile_rows"] = v.tile_rows;
+      jv["tile_cols"] = v.tile_cols;
+      jv["layers"] = v.layers;
+    }
+    vars.push_back(std::move(jv));
+  }
   json j = {{"format_version", kBundleFormatVersion},
             {"rt3_version", version_string()},
             {"model", {{"type", model_type_name(s_->type)}, {"config", s_->config}}},

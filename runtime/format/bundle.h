@@ -20,6 +20,7 @@
 
 #include "runtime/format/safetensors.h"
 #include "runtime/kernels/bp_linear.h"
+#include "runtime/kernels/pattern_linear.h"
 #include "runtime/model/config.h"
 
 namespace rt3 {
@@ -92,13 +93,26 @@ struct TokenizerInfo {
   int64_t max_len = 0;     // tokens per input incl. specials; 0 = the model's maximum
 };
 
-// A pattern-set variant (filled in by later pipeline stages). Its tensors are stored in the
-// same file; the loader checks they exist and exempts them from the unexpected-tensor rule.
+// A variant (filled in by later pipeline stages). Its tensors are stored in the same file; the
+// loader checks they exist and exempts them from the unexpected-tensor rule. kind "" is a
+// generic variant (tensors only checked present); kind "pattern" (kPatternVariantKind) is a
+// pattern set the engine can run: for each of its `layers` (prunable weights stored dense) the
+// file holds rt3.variant.<name>.<layer>.patterns (U8 [n_patterns, tile_cols]) and
+// rt3.variant.<name>.<layer>.tiles (U8 [n_row_tiles, n_col_tiles]), kernels::PatternWeights'
+// fields, validated at load; `sparsity` is 1 - kept / total over the listed layers (+-0.02).
+inline constexpr const char* kPatternVariantKind = "pattern";
 struct BundleVariant {
   std::string name;
   double sparsity = 0.0;              // in [0, 1]
   std::vector<std::string> tensors;   // names of the tensors this variant uses
+  std::string kind = {};              // "" (generic) or "pattern"
+  int64_t tile_rows = 0, tile_cols = 0;  // pattern variants only
+  std::vector<std::string> layers = {};  // pattern variants only: the weights it prunes
+  bool is_pattern() const { return kind == kPatternVariantKind; }
 };
+// Names of a pattern variant's tensors for one layer.
+std::string pattern_patterns_tensor(const std::string& variant, const std::string& layer);
+std::string pattern_tiles_tensor(const std::string& variant, const std::string& layer);
 
 // One tensor a model config requires: name and shape (dtype is always F32).
 struct TensorSpec {
@@ -164,6 +178,13 @@ class Bundle {
   kernels::BpWeights bp_weights(std::string_view name) const;
   int64_t bp_block_rows() const;  // 0 when no weight is block-pruned
 
+  // Pattern variants (kind "pattern") in metadata order: what the engine numbers 1..K.
+  std::vector<const BundleVariant*> pattern_variants() const;
+  // The layers a pattern variant prunes, and one layer's validated PatternWeights (a copy).
+  // Throw BundleError kInvalidArgument for a name that is not a pattern variant / layer of it.
+  const std::vector<std::string>& pattern_variant_layers(std::string_view variant) const;
+  kernels::PatternWeights pattern_weights(std::string_view variant, std::string_view layer) const;
+
  private:
   struct State;
   explicit Bundle(std::unique_ptr<State> s);
@@ -218,6 +239,13 @@ class BundleWriter {
   void store_block_pruned(int64_t block_rows);
 
   void add_variant(const BundleVariant& v);
+  // A pattern variant: per layer (a prunable weight stored dense) its PatternWeights, whose
+  // tile shape must be tile_rows x tile_cols. Adds the two U8 tensors per layer and the
+  // metadata entry (kind "pattern", sparsity computed over the layers). Throws BundleError
+  // kInvalidArgument for an empty map, a tile shape mismatch or PatternWeights that fail
+  // pattern_validate; shapes against the model are checked when the bundle is built.
+  void add_pattern_variant(const std::string& name, int64_t tile_rows, int64_t tile_cols,
+                           const std::map<std::string, kernels::PatternWeights>& layers);
   void set_level_to_variant(const std::map<std::string, std::string>& table);
   // Compact JSON text of an object, or "null".
   void set_device_profile_json(const std::string& json_text);

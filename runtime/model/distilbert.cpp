@@ -57,8 +57,15 @@ DistilBert::DistilBert(const format::Bundle& b) : config_(b.distilbert_config())
 
 DistilBert::~DistilBert() = default;
 
+std::vector<const kernels::Linear*> DistilBert::prunable_linears() const {
+  std::vector<const kernels::Linear*> out;
+  for (const Layer& L : layers_)
+    for (const kernels::Linear* l : {&L.q, &L.k, &L.v, &L.out, &L.lin1, &L.lin2}) out.push_back(l);
+  return out;
+}
+
 void DistilBert::forward(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len, float* logits,
-                         DistilBertScratch& s, ThreadPool* pool) const {
+                         DistilBertScratch& s, ThreadPool* pool, int variant) const {
   const DistilBertConfig& c = config_;
   if (batch < 1 || seq_len < 1)
     throw std::invalid_argument("DistilBert: batch " + std::to_string(batch) + " x seq_len " + std::to_string(seq_len));
@@ -110,26 +117,26 @@ void DistilBert::forward(const int32_t* ids, const int32_t* mask, int64_t batch,
   for (const Layer& L : layers_) {
     x = s.x.data();
     float* tmp = s.tmp.data();
-    L.q.forward(x, R, s.q.data(), pool, ls);
-    L.k.forward(x, R, s.k.data(), pool, ls);
-    L.v.forward(x, R, s.v.data(), pool, ls);
+    L.q.forward(x, R, s.q.data(), pool, ls, variant);
+    L.k.forward(x, R, s.k.data(), pool, ls, variant);
+    L.v.forward(x, R, s.v.data(), pool, ls, variant);
     for (int64_t b = 0; b < batch; ++b) {
       const int64_t off = b * seq_len * D;
       kernels::attention(s.q.data() + off, s.k.data() + off, s.v.data() + off, D, seq_len, seq_len, H, D / H,
                          s.valid.data() + b * seq_len, -1, s.ctx.data() + off, s.attn_scratch.data(), pool);
     }
     // sa = sa_layer_norm(out_lin(ctx) + x)
-    L.out.forward(s.ctx.data(), R, tmp, pool, ls);
+    L.out.forward(s.ctx.data(), R, tmp, pool, ls, variant);
     kernels::add_inplace(tmp, x, R * D);
     kernels::layer_norm(tmp, R, D, L.sa_ln_w.data(), L.sa_ln_b.data(), kLayerNormEps);
     std::swap(s.x, s.tmp);
     x = s.x.data();
     tmp = s.tmp.data();
     // x = output_layer_norm(lin2(act(lin1(sa))) + sa)
-    L.lin1.forward(x, R, s.ff.data(), pool, ls);
+    L.lin1.forward(x, R, s.ff.data(), pool, ls, variant);
     if (c.activation == "gelu") kernels::gelu(s.ff.data(), R * F);
     else kernels::relu(s.ff.data(), R * F);
-    L.lin2.forward(s.ff.data(), R, tmp, pool, ls);
+    L.lin2.forward(s.ff.data(), R, tmp, pool, ls, variant);
     kernels::add_inplace(tmp, x, R * D);
     kernels::layer_norm(tmp, R, D, L.out_ln_w.data(), L.out_ln_b.data(), kLayerNormEps);
     std::swap(s.x, s.tmp);

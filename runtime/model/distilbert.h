@@ -49,8 +49,12 @@ class DistilBert {
   // num_labels]. Throws std::length_error when seq_len exceeds max_position_embeddings and
   // std::out_of_range for an id outside [0, vocab_size). Rows of a sequence are independent of
   // its padding: appending padded positions does not change its logits.
+  // variant: the pattern-set variant every prunable Linear runs (0 = the stored weights; see
+  // kernels::Linear), fixed for the whole call.
   void forward(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len, float* logits,
-               DistilBertScratch& scratch, ThreadPool* pool) const;
+               DistilBertScratch& scratch, ThreadPool* pool, int variant = 0) const;
+  // The prunable Linears (the six of every layer), for reports (bytes, kernel names).
+  std::vector<const kernels::Linear*> prunable_linears() const;
 
  private:
   struct Layer {

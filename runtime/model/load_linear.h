@@ -1,6 +1,8 @@
 #pragma once
 // Builds the Linear a bundle holds under `prefix` (prefix.weight + prefix.bias): block-pruned
-// when the bundle stores the weight that way, dense otherwise.
+// when the bundle stores the weight that way, dense otherwise; plus one packed PatternLinear per
+// pattern variant of the bundle that prunes the weight (variant index = 1 + its position among
+// Bundle::pattern_variants()).
 #include <cstdint>
 #include <string>
 

@@ -70,8 +70,15 @@ LmState TransformerLm::new_state(int threads) const {
   return s;
 }
 
+std::vector<const kernels::Linear*> TransformerLm::prunable_linears() const {
+  std::vector<const kernels::Linear*> out;
+  for (const Layer& L : layers_)
+    for (const kernels::Linear* l : {&L.q, &L.k, &L.v, &L.out, &L.lin1, &L.lin2}) out.push_back(l);
+  return out;
+}
+
 void TransformerLm::forward(LmState& st, const int32_t* ids, int64_t n, float* logits, bool all_logits,
-                            ThreadPool* pool) const {
+                            ThreadPool* pool, int variant) const {
   const LmConfig& c = config_;
   if (n < 1) throw std::invalid_argument("TransformerLm: forward of " + std::to_string(n) + " tokens");
   if (st.capacity_ != c.max_len || st.x.empty())
@@ -109,18 +116,18 @@ void TransformerLm::forward(LmState& st, const int32_t* ids, int64_t n, float* l
     // x += attn(ln1(x)), causal over the cache plus the new rows.
     std::memcpy(h, x, sizeof(float) * n * D);
     kernels::layer_norm(h, n, D, L.ln1_w.data(), L.ln1_b.data(), eps);
-    L.q.forward(h, n, q, pool, ls);
-    L.k.forward(h, n, kc + pos * D, pool, ls);
-    L.v.forward(h, n, vc + pos * D, pool, ls);
+    L.q.forward(h, n, q, pool, ls, variant);
+    L.k.forward(h, n, kc + pos * D, pool, ls, variant);
+    L.v.forward(h, n, vc + pos * D, pool, ls, variant);
     kernels::attention(q, kc, vc, D, n, pos + n, H, D / H, nullptr, pos, ctx, st.attn_scratch.data(), pool);
-    L.out.forward(ctx, n, h, pool, ls);
+    L.out.forward(ctx, n, h, pool, ls, variant);
     kernels::add_inplace(x, h, n * D);
     // x += lin2(gelu(lin1(ln2(x)))).
     std::memcpy(h, x, sizeof(float) * n * D);
     kernels::layer_norm(h, n, D, L.ln2_w.data(), L.ln2_b.data(), eps);
-    L.lin1.forward(h, n, ff, pool, ls);
+    L.lin1.forward(h, n, ff, pool, ls, variant);
     kernels::gelu(ff, n * F);
-    L.lin2.forward(ff, n, h, pool, ls);
+    L.lin2.forward(ff, n, h, pool, ls, variant);
     kernels::add_inplace(x, h, n * D);
   }
   const int64_t rows = all_logits ? n : 1;

@@ -58,9 +58,12 @@ class TransformerLm {
   // Appends ids[0..n) to `state` and writes logits: all n rows ([n, vocab]) when all_logits,
   // else only the last row ([vocab]). Throws std::length_error when length() + n exceeds the
   // capacity (max_len) and std::out_of_range for an id outside [0, vocab_size); the state is
-  // unchanged when it throws. n must be >= 1.
+  // unchanged when it throws. n must be >= 1. variant: the pattern-set variant every prunable
+  // Linear runs (0 = the stored weights; see kernels::Linear), fixed for the whole call.
   void forward(LmState& state, const int32_t* ids, int64_t n, float* logits, bool all_logits,
-               ThreadPool* pool) const;
+               ThreadPool* pool, int variant = 0) const;
+  // The prunable Linears (the six of every layer), for reports (bytes, kernel names).
+  std::vector<const kernels::Linear*> prunable_linears() const;
 
  private:
   struct Layer {

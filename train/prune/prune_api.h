@@ -9,6 +9,7 @@
 
 #include "train/api.h"
 #include "train/prune/bp_config.h"
+#include "train/prune/pattern_config.h"
 #include "train/run_config.h"
 
 namespace rt3::train {
@@ -43,7 +44,46 @@ TrainOptions prune_train_defaults(const TrainOptions& source, const BpOptions& b
 
 PruneBpResult prune_bp(const PruneBpRequest& req);
 
-// Name of the file a pruned run directory describes itself in ({"method": "bp", ...}).
+// Name of the file a pruned run directory describes itself in ({"method": "bp" | "pattern", ...}).
 inline constexpr const char* kPruneFile = "rt3_prune.json";
+
+// ---- pattern sets (`rt3 prune pattern`) ----------------------------------------------------------
+
+struct PrunePatternRequest {
+  std::string checkpoint_dir;  // a trained or block-pruned run directory (normally rt3 prune bp)
+  std::string out_dir;
+  std::string config_file;     // optional {"train": {...}, "pattern": {...}} overrides
+  std::vector<double> sets;    // non-empty overrides pattern.sets
+  bool resume = false;
+  int threads = 2;
+  StepCallback on_step;
+  std::function<void(const std::string&)> on_message;
+};
+
+struct PatternSetResult {
+  std::string name;
+  int64_t pruning_number = 0;
+  double sparsity = 0;         // kept-weight sparsity over the prunable Linears (exact)
+  Metrics valid;
+};
+
+struct PrunePatternResult {
+  std::string out_dir, task, source_dir;
+  PatternOptions pattern;
+  int64_t start_step = 0, steps_done = 0;
+  double seconds = 0;
+  std::vector<PatternSetResult> sets;
+  nlohmann::json candidates;   // per layer and pruning number: how many candidates were found
+};
+nlohmann::json to_json(const PrunePatternResult& r);
+
+PrunePatternResult prune_pattern(const PrunePatternRequest& req);
+
+// File in a pattern run directory with every set's patterns and tile assignments, under the
+// tensor names the bundle uses (rt3.variant.<set>.<layer>.patterns / .tiles).
+inline constexpr const char* kVariantsFile = "variants.safetensors";
+
+// Names of the pattern sets of a pattern run directory (empty for any other run).
+std::vector<std::string> pattern_set_names(const std::string& dir);
 
 }  // namespace rt3::train

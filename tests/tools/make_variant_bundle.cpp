@@ -1,0 +1,42 @@
+// Test tool: writes a tiny random bundle with three pattern variants (tests/common/variant_bundles.h)
+// for the CLI tests of `rt3 bench switch` (tests/cli/bench_switch.sh).
+//   make_variant_bundle OUT.rt3                      tiny DistilBERT classifier with 3 variants
+//   make_variant_bundle OUT.rt3 --lm TOKENIZER.model tiny Transformer LM with that SentencePiece model
+//   make_variant_bundle OUT.rt3 --plain              the classifier without variants
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "runtime/tokenizer/spm_model.h"
+#include "tests/common/variant_bundles.h"
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --lm TOKENIZER.model]\n", argv[0]);
+    return 2;
+  }
+  try {
+    const std::string out = argv[1];
+    const std::string mode = argc > 2 ? argv[2] : "";
+    if (mode == "--lm") {
+      if (argc < 4) throw std::runtime_error("--lm needs a tokenizer .model path");
+      std::ifstream in(argv[3], std::ios::binary);
+      if (!in) throw std::runtime_error(std::string("cannot read ") + argv[3]);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const auto vocab = static_cast<int64_t>(rt3::SpmModel::from_bytes(bytes).vocab_size());
+      rt3::test_util::make_variant_lm(bytes, vocab).write(out);
+    } else if (mode == "--plain") {
+      rt3::test_util::make_variant_bert().write_reference(out, 0);
+    } else if (mode.empty()) {
+      rt3::test_util::make_variant_bert().write(out);
+    } else {
+      throw std::runtime_error("unknown option " + mode);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "make_variant_bundle: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
