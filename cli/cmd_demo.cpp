@@ -33,18 +33,24 @@ struct Stage {
   std::string name;  // run directory under --out, and key in summary.json
   std::string task;
   json config;       // overrides for this budget (rt3 train --config, or rt3 prune bp --config)
-  std::string prune_from;  // non-empty: a BP stage that prunes this earlier stage's run
+  std::string prune_from;  // non-empty: a pruning stage that starts from this earlier stage's run
   double sparsity = 0.0;   // BP target sparsity
+  bool pattern = false;    // a pattern-set stage (rt3 prune pattern) instead of BP
 };
 
 Stage train_stage(std::string name, std::string task, json config) {
-  return Stage{std::move(name), std::move(task), std::move(config), "", 0.0};
+  return Stage{std::move(name), std::move(task), std::move(config), "", 0.0, false};
+}
+Stage pattern_stage(std::string name, std::string task, json config, std::string from) {
+  return Stage{std::move(name), std::move(task), std::move(config), std::move(from), 0.0, true};
 }
 
 std::vector<Stage> stages_for(const std::string& budget) {
   if (budget == "tiny") {  // seconds: proves the plumbing, not the model
     const json bp = {{"bp", {{"lasso_steps", 10}, {"finetune_steps", 10}, {"reweight_every", 5}}},
                      {"train", {{"checkpoint_every", 10}, {"eval_every", 10}}}};
+    const json pat = {{"pattern", {{"sets", {0.5, 0.75}}, {"steps", 10}, {"reassign_every", 5}, {"sample_tiles", 64}}},
+                      {"train", {{"checkpoint_every", 10}, {"eval_every", 10}}}};
     return {train_stage("lm", "sotu",
              {{"train", {{"steps", 30}, {"batch_size", 8}, {"seq_len", 64}, {"warmup_steps", 5}, {"eval_every", 15},
                          {"checkpoint_every", 15}, {"spm_vocab_size", 500}, {"data_limit", 20}, {"eval_max_examples", 32}}},
@@ -54,29 +60,38 @@ std::vector<Stage> stages_for(const std::string& budget) {
                          {"checkpoint_every", 10}, {"data_limit", 200}, {"eval_max_examples", 64}}},
               {"model", {{"dim", 64}, {"n_layers", 2}, {"n_heads", 2}, {"hidden_dim", 128}}}}),
             {"lm_bp", "sotu", bp, "lm", 0.5},
-            {"spam_bp", "spam", bp, "spam", 0.5}};
+            {"spam_bp", "spam", bp, "spam", 0.5},
+            pattern_stage("lm_pat", "sotu", pat, "lm_bp"),
+            pattern_stage("spam_pat", "spam", pat, "spam_bp")};
   }
   if (budget == "small") {
     const json bp = {{"bp", {{"lasso_steps", 50}, {"finetune_steps", 100}}}, {"train", {{"eval_every", 50}}}};
+    const json pat = {{"pattern", {{"steps", 50}, {"reassign_every", 25}}}, {"train", {{"checkpoint_every", 25}, {"eval_every", 50}}}};
     return {train_stage("lm", "sotu", {{"train", {{"steps", 300}, {"eval_every", 100}, {"checkpoint_every", 50}}}}),
             train_stage("spam", "spam", {{"train", {{"steps", 200}, {"eval_every", 100}, {"checkpoint_every", 50}}}}),
             {"lm_bp", "sotu", bp, "lm", 0.5},
-            {"spam_bp", "spam", bp, "spam", 0.5}};
+            {"spam_bp", "spam", bp, "spam", 0.5},
+            pattern_stage("lm_pat", "sotu", pat, "lm_bp"),
+            pattern_stage("spam_pat", "spam", pat, "spam_bp")};
   }
   // full: the default configs (docs/training.md, docs/pruning.md), which give the numbers quoted there.
   return {train_stage("lm", "sotu", json::object()),
           train_stage("spam", "spam", json::object()),
           train_stage("wordnet", "wordnet", json::object()),
           {"lm_bp", "sotu", json::object(), "lm", 0.5},
-          {"spam_bp", "spam", json::object(), "spam", 0.5}, {"wordnet_bp", "wordnet", json::object(), "wordnet", 0.5}};
+          {"spam_bp", "spam", json::object(), "spam", 0.5}, {"wordnet_bp", "wordnet", json::object(), "wordnet", 0.5},
+          pattern_stage("lm_pat", "sotu", json::object(), "lm_bp"),
+          pattern_stage("spam_pat", "spam", json::object(), "spam_bp"),
+          pattern_stage("wordnet_pat", "wordnet", json::object(), "wordnet_bp")};
 }
 
-// The data_limit a stage's run uses (a BP stage inherits its source stage's).
+// The data_limit a stage's run uses (a pruning stage inherits that of the training stage it
+// descends from).
 int64_t stage_data_limit(const std::vector<Stage>& stages, const Stage& st) {
-  const std::string& name = st.prune_from.empty() ? st.name : st.prune_from;
-  for (const Stage& s : stages)
-    if (s.name == name && s.config.contains("train")) return s.config["train"].value("data_limit", int64_t{0});
-  return 0;
+  if (!st.prune_from.empty())
+    for (const Stage& s : stages)
+      if (s.name == st.prune_from) return stage_data_limit(stages, s);
+  return st.config.contains("train") ? st.config["train"].value("data_limit", int64_t{0}) : 0;
 }
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
@@ -97,35 +112,47 @@ json runtime_check(const Stage& st, const fs::path& dir, const fs::path& bundle,
   eo.threads = threads;
   auto engine = Engine::load(bundle.string(), eo);
   json r = {{"bundle", bundle.string()}, {"bundle_bytes", fs::file_size(bundle)}};
-  if (st.task == "sotu") {
-    GenerateOptions go;
-    go.max_new_tokens = 32;
-    go.stop_at_eos = false;
-    std::vector<double> per_token;
-    std::string text;
-    for (int i = 0; i < 5; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      auto g = engine->generate("The state of the Union", go);
-      per_token.push_back(ms_since(t0) / std::max<size_t>(1, g.token_ids.size()));
-      text = g.text;
+  data::ClassCorpus corpus;
+  if (st.task != "sotu") {
+    corpus = st.task == "spam" ? data::load_spam(data::data_dir()) : data::load_wordnet();
+    if (data_limit > 0 && static_cast<int64_t>(corpus.test.size()) > data_limit) corpus.test.resize(data_limit);
+  }
+  // Every variant of the bundle (only "base" unless it holds pattern sets), selected in turn.
+  const std::vector<std::string> variants = engine->variants();
+  for (size_t v = 0; v < variants.size(); ++v) {
+    engine->select_variant(static_cast<int>(v));
+    json m;
+    if (st.task == "sotu") {
+      GenerateOptions go;
+      go.max_new_tokens = 32;
+      go.stop_at_eos = false;
+      std::vector<double> per_token;
+      std::string text;
+      for (int i = 0; i < 5; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto g = engine->generate("The state of the Union", go);
+        per_token.push_back(ms_since(t0) / std::max<size_t>(1, g.token_ids.size()));
+        text = g.text;
+      }
+      m["generate_ms_per_token_median"] = median(per_token);
+      m["sample_greedy"] = "The state of the Union" + text;
+    } else {
+      int64_t correct = 0;
+      std::vector<double> ms;
+      for (const auto& ex : corpus.test) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ClassifyResult c = engine->classify(ex.text);
+        ms.push_back(ms_since(t0));
+        correct += c.label == ex.label;
+      }
+      m["test_examples"] = corpus.test.size();
+      m["test_accuracy"] = corpus.test.empty() ? 0.0 : double(correct) / corpus.test.size();
+      m["classify_ms_median"] = median(ms);
     }
-    r["generate_ms_per_token_median"] = median(per_token);
-    r["sample_greedy"] = "The state of the Union" + text;
-    return r;
+    if (v == 0) r.update(m);  // the base model's figures at the top level, as before
+    if (variants.size() > 1) r["variants"][variants[v]] = m;
   }
-  data::ClassCorpus corpus = st.task == "spam" ? data::load_spam(data::data_dir()) : data::load_wordnet();
-  if (data_limit > 0 && static_cast<int64_t>(corpus.test.size()) > data_limit) corpus.test.resize(data_limit);
-  int64_t correct = 0;
-  std::vector<double> ms;
-  for (const auto& ex : corpus.test) {
-    const auto t0 = std::chrono::steady_clock::now();
-    ClassifyResult c = engine->classify(ex.text);
-    ms.push_back(ms_since(t0));
-    correct += c.label == ex.label;
-  }
-  r["test_examples"] = corpus.test.size();
-  r["test_accuracy"] = corpus.test.empty() ? 0.0 : double(correct) / corpus.test.size();
-  r["classify_ms_median"] = median(ms);
+  engine->select_variant(0);
   return r;
 }
 
@@ -195,6 +222,20 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
           req.on_step = on_step;
           bar.note(label + ": training " + st.task + (resume ? " (resuming)" : ""));
           train_json = train::to_json(train::train(req));
+        } else if (st.pattern) {
+          train::PrunePatternRequest req;
+          req.checkpoint_dir = (out / st.prune_from).string();
+          req.out_dir = dir.string();
+          req.threads = g.threads;
+          req.resume = resume;
+          if (!resume) {
+            req.config_file = cfg_path.string();
+            if (fs::exists(dir)) fs::remove_all(dir);  // killed before its first checkpoint: start over
+          }
+          req.on_message = on_message;
+          req.on_step = on_step;
+          bar.note(label + ": pattern sets from " + st.prune_from + (resume ? " (resuming)" : ""));
+          train_json = train::to_json(train::prune_pattern(req));
         } else {
           train::PruneBpRequest req;
           req.checkpoint_dir = (out / st.prune_from).string();
@@ -218,6 +259,11 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
         ev.threads = g.threads;
         auto er = train::evaluate(ev);
         result = {{"task", st.task}, {"train", train_json}, {"test", train::to_json(er.metrics)}};
+        for (const std::string& set : train::pattern_set_names(dir.string())) {
+          train::EvalRequest sv = ev;
+          sv.variant = set;
+          result["test_sets"][set] = train::to_json(train::evaluate(sv).metrics);
+        }
         if (!st.prune_from.empty()) result["pruned_from"] = st.prune_from;
         const int64_t limit = stage_data_limit(stages, st);
         result["runtime"] = runtime_check(st, dir, out / (st.name + ".rt3"), g.threads, limit);

@@ -9,7 +9,7 @@ python3 - "$T/demo/summary.json" <<'PY'
 import json, math, sys
 s = json.load(open(sys.argv[1]))
 assert s["budget"] == "tiny", s
-assert set(s["stages"]) == {"lm", "spam", "lm_bp", "spam_bp"}, s["stages"].keys()
+assert set(s["stages"]) == {"lm", "spam", "lm_bp", "spam_bp", "lm_pat", "spam_pat"}, s["stages"].keys()
 lm = s["stages"]["lm"]["test"]["metrics"]
 assert abs(lm["perplexity"] - math.exp(lm["loss"])) < 1e-6 * lm["perplexity"], lm
 assert 0 <= lm["accuracy"] <= 1, lm
@@ -39,6 +39,20 @@ for name, src in (("lm_bp", "lm"), ("spam_bp", "spam")):
 rt = s["stages"]["spam_bp"]["runtime"]
 acc = s["stages"]["spam_bp"]["test"]["metrics"]["accuracy"]
 assert abs(rt["test_accuracy"] - acc) <= 1.0 / rt["test_examples"] + 1e-12, (rt, acc)
+# Pattern stages: each set's test accuracy from LibTorch agrees with the runtime running that
+# variant of the bundle (one argmax may flip), and the sets have the sparsity they claim.
+for name in ("lm_pat", "spam_pat"):
+    st = s["stages"][name]
+    sets = {x["name"]: x for x in st["train"]["sets"]}
+    assert set(sets) == {"p50", "p75"} and set(st["test_sets"]) == set(sets), st.keys()
+    assert set(st["runtime"]["variants"]) == {"base", "p50", "p75"}, st["runtime"]
+    for n, x in sets.items():
+        assert abs(x["sparsity"] - {"p50": 0.5, "p75": 0.75}[n]) < 1e-9, x
+for n in ("p50", "p75"):
+    rv = s["stages"]["spam_pat"]["runtime"]["variants"][n]
+    lt = s["stages"]["spam_pat"]["test_sets"][n]["metrics"]["accuracy"]
+    assert abs(rv["test_accuracy"] - lt) <= 1.0 / rv["test_examples"] + 1e-12, (n, rv, lt)
+    assert s["stages"]["lm_pat"]["runtime"]["variants"][n]["generate_ms_per_token_median"] > 0
 print("summary consistent")
 PY
 start=$(date +%s)
