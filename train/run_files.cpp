@@ -35,6 +35,28 @@ RunConfig read_run_config(const std::string& dir) {
   return run_config_from_json(read_json_file(p.string()));
 }
 
+RunConfig check_new_derived_run(const std::string& source_dir, const std::string& out_dir) {
+  if (source_dir.empty()) throw std::runtime_error("--checkpoint is required (the run directory to start from)");
+  if (fs::exists(fs::path(out_dir) / kRunFile) || fs::exists(fs::path(out_dir) / "checkpoint"))
+    throw std::runtime_error("'" + out_dir + "' already holds a run: use --resume to continue it, or another --out");
+  std::error_code ec;
+  if (fs::equivalent(source_dir, out_dir, ec)) throw std::runtime_error("--out must differ from --checkpoint");
+  RunConfig cfg = read_run_config(source_dir);
+  if (!fs::exists(fs::path(source_dir) / "model.safetensors"))
+    throw std::runtime_error("'" + source_dir + "' has no finished weights (model.safetensors): finish that run first");
+  return cfg;
+}
+
+json read_prune_overrides(const std::string& path, const std::string& section) {
+  if (path.empty()) return json::object();
+  json j = read_json_file(path);
+  if (!j.is_object()) throw std::runtime_error("'" + path + "' must hold a JSON object");
+  for (const auto& [k, v] : j.items())
+    if (k != "train" && k != section)
+      throw std::runtime_error("'" + path + "': unknown key '" + k + "' (this config has \"train\" and \"" + section + "\")");
+  return j;
+}
+
 void copy_tokenizer(const std::string& from_dir, const std::string& to_dir) {
   bool copied = false;
   for (const char* name : {"tokenizer.model", "vocab.txt"}) {

@@ -16,6 +16,12 @@ nlohmann::json read_json_file(const std::string& path);  // clear error if missi
 void write_run_files(const RunConfig& cfg, const std::string& dir);
 // Throws "'dir' is not an rt3 run directory" (with a hint for imported HF models).
 RunConfig read_run_config(const std::string& dir);
+// Checks that a new run derived from source_dir (a pruning run) may start in out_dir: the source
+// is a finished run, out_dir holds no run and differs from it. Returns the source's RunConfig.
+RunConfig check_new_derived_run(const std::string& source_dir, const std::string& out_dir);
+// Reads a pruning --config file: a JSON object with only "train" and `section` (e.g. "bp").
+nlohmann::json read_prune_overrides(const std::string& path, const std::string& section);
+
 // Copies the run's tokenizer (tokenizer.model or vocab.txt) from one run directory to another.
 void copy_tokenizer(const std::string& from_dir, const std::string& to_dir);
 

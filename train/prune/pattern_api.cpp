@@ -102,32 +102,18 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
     cfg = read_run_config(req.out_dir);
     pf = read_pattern_file(req.out_dir);
   } else {
-    if (req.checkpoint_dir.empty()) throw std::runtime_error("--checkpoint is required (a block-pruned run directory)");
-    if (fs::exists(fs::path(req.out_dir) / kRunFile) || has_checkpoint(req.out_dir))
-      throw std::runtime_error("'" + req.out_dir + "' already holds a run: use --resume to continue it, or another --out");
-    std::error_code ec;
-    if (fs::equivalent(req.checkpoint_dir, req.out_dir, ec)) throw std::runtime_error("--out must differ from --checkpoint");
-    cfg = read_run_config(req.checkpoint_dir);
-    if (!fs::exists(fs::path(req.checkpoint_dir) / "model.safetensors"))
-      throw std::runtime_error("'" + req.checkpoint_dir + "' has no finished weights (model.safetensors)");
+    cfg = check_new_derived_run(req.checkpoint_dir, req.out_dir);
     pf.source = fs::absolute(req.checkpoint_dir).lexically_normal().string();
-    json overrides = json::object();
-    if (!req.config_file.empty()) {
-      overrides = read_json_file(req.config_file);
-      if (!overrides.is_object()) throw std::runtime_error("'" + req.config_file + "' must hold a JSON object");
-      for (const auto& [k, v] : overrides.items())
-        if (k != "train" && k != "pattern")
-          throw std::runtime_error("'" + req.config_file + "': unknown key '" + k + "' (a pattern config has \"train\" and \"pattern\")");
-    }
+    const json overrides = read_prune_overrides(req.config_file, "pattern");
     try {
-      if (overrides.contains("pattern")) pf.pattern = apply_pattern_json(pf.pattern, overrides["pattern"]);
+      if (overrides.contains("pattern")) pf.pattern = apply_pattern_json(pf.pattern, overrides.at("pattern"));
       if (!req.sets.empty()) pf.pattern.sets = req.sets;
       validate(pf.pattern);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
     cfg.train = pattern_train_defaults(cfg.train, pf.pattern);
-    if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides["train"]}});
+    if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides.at("train")}});
     cfg.train.steps = pf.pattern.steps;
     if (cfg.train.checkpoint_every % pf.pattern.reassign_every != 0)
       throw std::runtime_error("train.checkpoint_every must be a multiple of pattern.reassign_every so that a resumed run continues exactly");

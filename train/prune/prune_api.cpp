@@ -68,25 +68,11 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
     if (req.sparsity >= 0 || req.block_rows >= 1 || !req.config_file.empty())
       throw std::runtime_error("--resume continues the run as it was started: drop --sparsity/--block-rows/--config");
   } else {
-    if (req.checkpoint_dir.empty()) throw std::runtime_error("--checkpoint is required (a trained run directory)");
-    if (fs::exists(fs::path(req.out_dir) / kRunFile) || has_checkpoint(req.out_dir))
-      throw std::runtime_error("'" + req.out_dir + "' already holds a run: use --resume to continue it, or another --out");
-    std::error_code ec;
-    if (fs::equivalent(req.checkpoint_dir, req.out_dir, ec)) throw std::runtime_error("--out must differ from --checkpoint");
-    cfg = read_run_config(req.checkpoint_dir);
-    if (!fs::exists(fs::path(req.checkpoint_dir) / "model.safetensors"))
-      throw std::runtime_error("'" + req.checkpoint_dir + "' has no finished weights (model.safetensors): finish its training first");
+    cfg = check_new_derived_run(req.checkpoint_dir, req.out_dir);
     pf.source = fs::absolute(req.checkpoint_dir).lexically_normal().string();
-    json overrides = json::object();
-    if (!req.config_file.empty()) {
-      overrides = read_json_file(req.config_file);
-      if (!overrides.is_object()) throw std::runtime_error("'" + req.config_file + "' must hold a JSON object");
-      for (const auto& [k, v] : overrides.items())
-        if (k != "train" && k != "bp")
-          throw std::runtime_error("'" + req.config_file + "': unknown key '" + k + "' (a pruning config has \"train\" and \"bp\")");
-    }
+    const json overrides = read_prune_overrides(req.config_file, "bp");
     try {
-      if (overrides.contains("bp")) pf.bp = apply_bp_json(pf.bp, overrides["bp"]);
+      if (overrides.contains("bp")) pf.bp = apply_bp_json(pf.bp, overrides.at("bp"));
       if (req.sparsity >= 0) pf.bp.sparsity = req.sparsity;
       if (req.block_rows >= 1) pf.bp.block_rows = req.block_rows;
       validate(pf.bp);
@@ -94,7 +80,7 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
       throw std::runtime_error(e.what());
     }
     cfg.train = prune_train_defaults(cfg.train, pf.bp);
-    if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides["train"]}});
+    if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides.at("train")}});
     cfg.train.steps = pf.bp.total_steps();  // the phases define the length
     if (cfg.train.checkpoint_every % pf.bp.reweight_every != 0)
       throw std::runtime_error("train.checkpoint_every (" + std::to_string(cfg.train.checkpoint_every) +
