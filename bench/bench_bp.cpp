@@ -1,7 +1,8 @@
-// Block-pruned Linear (BpLinear) vs dense (DenseLinear, oneDNN) vs XNNPACK's sparse 1x1
-// convolution, Google Benchmark version of `rt3 bench kernels` (same cases, from
-// bench/baselines/kernel_case.h). Shapes are (out x in); sparsity in percent of groups pruned
-// (group = block_rows x 1, block_rows = 16).
+// Block-pruned Linear (BpLinear) and pattern-pruned Linear (PatternLinear) vs dense (DenseLinear,
+// oneDNN) vs XNNPACK's sparse 1x1 convolution, Google Benchmark version of `rt3 bench kernels`
+// (same cases, from bench/baselines/kernel_case.h). Shapes are (out x in); sparsity in percent of
+// groups pruned (group = block_rows x 1, block_rows = 16) for BP, of tile columns removed
+// (round(s * 16) of 16, 16x16 tiles, 4 random patterns per set) for BM_Pattern.
 // Counters: GFLOPS = 2*M*out*in / time (dense-equivalent), GFLOPSnz = 2*M*nonzeros / time.
 //   ./bench_bp --benchmark_filter='M:128/.*/T:1' --benchmark_repetitions=5
 //              --benchmark_report_aggregates_only=true --benchmark_enable_random_interleaving=true
@@ -14,6 +15,7 @@
 #include "bench/baselines/kernel_case.h"
 #include "runtime/kernels/bp_linear.h"
 #include "runtime/kernels/dense_linear.h"
+#include "runtime/kernels/pattern_linear.h"
 #include "runtime/threads/thread_pool.h"
 #ifdef RT3_HAVE_BASELINES
 #include "bench/baselines/onednn_matmul.h"
@@ -24,6 +26,8 @@ namespace {
 
 namespace kb = rt3::bench;
 constexpr int64_t kBlockRows = 16;
+constexpr kb::Shape kPatternTile = {16, 16};
+constexpr int64_t kPatternsPerSet = 4;
 
 // Args: M, out, in, threads, sparsity percent (0 for the dense variants).
 struct Setup {
@@ -75,6 +79,20 @@ void BM_Bp(benchmark::State& st) {
   }
   st.SetLabel(lin.kernel_name());
   s.counters(st, static_cast<double>(bw.nonzeros()));
+}
+
+// The dense W masked by a random pattern set (s.w is the group-masked W, unused here).
+void BM_Pattern(benchmark::State& st) {
+  Setup s(st);
+  const auto pw = kb::random_pattern_set(s.c.shape, kPatternTile, kPatternsPerSet, s.sparsity, 3);
+  rt3::kernels::PatternLinear lin(s.c.w.data(), s.c.bias.data(), pw);
+  for (auto _ : st) {
+    lin.forward(s.c.x.data(), s.c.m, s.y.data(), s.pool.get());
+    benchmark::DoNotOptimize(s.y.data());
+    benchmark::ClobberMemory();
+  }
+  st.SetLabel(lin.kernel_name());
+  s.counters(st, static_cast<double>(lin.kept_weights()));
 }
 
 #ifdef RT3_HAVE_BASELINES
@@ -136,6 +154,7 @@ int RegisterAll() {
 #endif
         for (int64_t sp : kSparsityPercent) {
           reg("BM_Bp", BM_Bp, sp);
+          reg("BM_Pattern", BM_Pattern, sp);
 #ifdef RT3_HAVE_BASELINES
           reg("BM_Xnnpack", BM_Xnnpack, sp);
           reg("BM_XnnpackChw", BM_XnnpackChw, sp);

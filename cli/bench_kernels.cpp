@@ -17,6 +17,7 @@
 #include "cli/progress.h"
 #include "runtime/kernels/bp_linear.h"
 #include "runtime/kernels/dense_linear.h"
+#include "runtime/kernels/pattern_linear.h"
 #include "runtime/threads/thread_pool.h"
 #ifdef RT3_HAVE_BASELINES
 #include "bench/baselines/onednn_matmul.h"
@@ -87,6 +88,7 @@ double load_average() {
 }
 
 json num_or_null(bool have, double v) { return have ? json(v) : json(nullptr); }
+json if_have(bool have, json v) { return have ? std::move(v) : json(nullptr); }
 
 }  // namespace
 
@@ -97,6 +99,9 @@ json run_bench_kernels(const BenchKernelsOptions& o, bool progress) {
   const auto ms = kb::parse_ints(o.m, "--m", 1 << 16);
   const auto threads_list = kb::parse_ints(o.threads_list, "--threads-list", 256);
   if (o.block_rows < 1 || o.block_rows > 4096) throw std::invalid_argument("--block-rows must be in [1, 4096]");
+  const kb::Shape tile = kb::parse_pattern_tile(o.pattern_tile);
+  if (o.patterns < 1 || o.patterns > 256) throw std::invalid_argument("--patterns must be in [1, 256]");
+  const bool with_pattern = !o.no_pattern;
   if (o.reps < 1 || o.reps > 100000) throw std::invalid_argument("--reps must be in [1, 100000]");
   if (!(o.min_chunk_ms > 0 && o.min_chunk_ms <= 10000)) throw std::invalid_argument("--min-chunk-ms must be in (0, 10000]");
 
@@ -124,7 +129,9 @@ json run_bench_kernels(const BenchKernelsOptions& o, bool progress) {
 #endif
   json config = {{"shapes", o.shapes},      {"sparsity", o.sparsity}, {"m", o.m},
                  {"threads_list", o.threads_list}, {"block_rows", o.block_rows}, {"reps", o.reps},
-                 {"min_chunk_ms", o.min_chunk_ms},  {"seed", o.seed},        {"tolerance", kTolerance}};
+                 {"min_chunk_ms", o.min_chunk_ms},  {"seed", o.seed},        {"tolerance", kTolerance},
+                 {"pattern", with_pattern},         {"patterns", o.patterns}};
+  config["pattern_tile"] = std::to_string(tile.out) + "x" + std::to_string(tile.in);
 
   json rows = json::array();
   const int64_t groups_total = static_cast<int64_t>(shapes.size() * ms.size() * threads_list.size());
@@ -173,18 +180,23 @@ json run_bench_kernels(const BenchKernelsOptions& o, bool progress) {
         }
 #endif
 
-        // Per sparsity: BP and XNNPACK on the same masked weights.
+        // Per sparsity: BP and XNNPACK on the same masked weights; PatternLinear on a pattern set.
         struct Sparse {
           double s = 0;
           kernels::BpWeights bw;
           std::unique_ptr<kernels::BpLinear> bp;
           AlignedFloats scratch;
           std::vector<float> y_bp, y_xnn, ref;
+          kernels::PatternWeights pw;
+          std::unique_ptr<kernels::PatternLinear> pat;
+          std::vector<float> y_pat;
+          int64_t pat_kept = 0;
+          double pat_sparsity = 0;
 #ifdef RT3_HAVE_BASELINES
           std::unique_ptr<baselines::XnnpackSpmm> xnn;
 #endif
           std::string error;
-          size_t bp_var = 0, xnn_var = 0, xnn_chw_var = 0;
+          size_t bp_var = 0, pat_var = 0, xnn_var = 0, xnn_chw_var = 0;
         };
         std::vector<Sparse> sparse(sparsities.size());
         for (size_t si = 0; si < sparsities.size(); ++si) {
@@ -208,12 +220,29 @@ json run_bench_kernels(const BenchKernelsOptions& o, bool progress) {
             sp.xnn->run(c.x.data(), sp.y_xnn.data());
             if (sp.error.empty()) sp.error = check_output("XNNPACK", sp.y_xnn, sp.ref);
 #endif
+            if (with_pattern) {
+              // The same dense W, masked by a random pattern set (its own seed stream).
+              sp.pw = kb::random_pattern_set(shape, tile, o.patterns, sp.s, case_seed * 31 + si + 0x5bd1e995ULL);
+              sp.pat_kept = sp.pw.kept_weights();
+              sp.pat_sparsity = sp.pw.sparsity();
+              const auto wp = kernels::pattern_apply(c.w.data(), sp.pw);
+              std::vector<float> ref_pat(ysize);
+              kernels::linear_ref(c.x.data(), m, shape.in, wp.data(), c.bias.data(), shape.out, ref_pat.data());
+              sp.pat = std::make_unique<kernels::PatternLinear>(c.w.data(), c.bias.data(), sp.pw);
+              sp.y_pat.resize(ysize);
+              sp.pat->forward(c.x.data(), m, sp.y_pat.data(), pool);
+              if (sp.error.empty()) sp.error = check_output("PatternLinear", sp.y_pat, ref_pat);
+            }
           } catch (const std::exception& e) {
             if (sp.error.empty()) sp.error = e.what();
           }
           if (!sp.error.empty()) continue;
           sp.bp_var = vars.size();
           vars.emplace_back("bp", [&sp, &c, m, pool] { sp.bp->forward(c.x.data(), m, sp.y_bp.data(), pool, sp.scratch.get()); });
+          if (sp.pat) {
+            sp.pat_var = vars.size();
+            vars.emplace_back("pattern", [&sp, &c, m, pool] { sp.pat->forward(c.x.data(), m, sp.y_pat.data(), pool); });
+          }
 #ifdef RT3_HAVE_BASELINES
           sp.xnn_var = vars.size();
           vars.emplace_back("xnnpack", [&sp, &c] { sp.xnn->run(c.x.data(), sp.y_xnn.data()); });
@@ -312,6 +341,26 @@ json run_bench_kernels(const BenchKernelsOptions& o, bool progress) {
           row["speedup_xnnpack_vs_dense"] = num_or_null(have_xnn, dense_us / xnn_us);
           row["speedup_xnnpack_vs_onednn"] = num_or_null(have_xnn && have_onednn, onednn_us / xnn_us);
           row["speedup_bp_vs_xnnpack"] = num_or_null(have_xnn, xnn_us / bp_us);
+          // Pattern pruning: same dense W, a random pattern set (null fields with --no-pattern).
+          const bool have_pat = sp.pat != nullptr;
+          const double pat_us = have_pat ? vars[sp.pat_var].median_us() : 0;
+          const double pat_bytes = 4.0 * static_cast<double>(sp.pat_kept) + static_cast<double>(sp.pw.storage_bytes());
+          const double pat_target = m == 1 ? 0.8 * dense_bytes / pat_bytes : 0.7 / (1.0 - sp.pat_sparsity);
+          row["pattern_tile"] = if_have(have_pat, config["pattern_tile"]);
+          row["pattern_count"] = if_have(have_pat, sp.pw.n_patterns);
+          row["pattern_pruned_cols"] = if_have(have_pat, kb::pattern_pruned_cols(tile.in, sp.s));
+          row["pattern_kept"] = if_have(have_pat, sp.pat_kept);
+          row["pattern_sparsity"] = if_have(have_pat, sp.pat_sparsity);
+          row["pattern_bytes"] = if_have(have_pat, pat_bytes);
+          row["pattern_kernel"] = if_have(have_pat, have_pat ? sp.pat->kernel_name() : "");
+          row["pattern_us"] = if_have(have_pat, pat_us);
+          row["pattern_gflops_nnz"] = if_have(have_pat, 2.0 * static_cast<double>(m * sp.pat_kept) / pat_us * 1e-3);
+          row["pattern_gflops_effective"] = if_have(have_pat, dense_flops / pat_us * 1e-3);
+          row["speedup_pattern_vs_best_dense"] = if_have(have_pat, best_dense_us / pat_us);
+          row["pattern_target"] = if_have(have_pat, pat_target);
+          row["pattern_target_rule"] =
+              if_have(have_pat, m == 1 ? "0.8 x dense bytes / pattern bytes" : "0.7 / (1 - pattern_sparsity)");
+          row["pattern_met"] = if_have(have_pat, best_dense_us / pat_us >= pat_target);
           rows.push_back(row);
         }
         ++group_index;
@@ -338,13 +387,16 @@ std::string format_bench_kernels(const json& result) {
                   load);
     out += buf;
   }
-  std::snprintf(buf, sizeof buf, "%-10s %4s %3s %5s | %9s %9s | %9s %7s %7s %8s %8s %6s %3s | %9s %9s %8s\n", "shape",
-                "m", "thr", "spars", "dense us", "oneDNN us", "BP us", "GF/s nz", "GF/s ef", "BP/dense", "BP/oneDNN",
-                "target", "met", "XNN us", "XNNchw us", "XNN/dens");
+  std::snprintf(buf, sizeof buf,
+                "%-10s %4s %3s %5s | %9s %9s | %9s %7s %7s %8s %8s %6s %3s | %9s %9s %8s | %5s %9s %8s %6s %3s\n",
+                "shape", "m", "thr", "spars", "dense us", "oneDNN us", "BP us", "GF/s nz", "GF/s ef", "BP/dense",
+                "BP/oneDNN", "target", "met", "XNN us", "XNNchw us", "XNN/dens", "Pspar", "Pat us", "Pat/best",
+                "Ptarg", "met");
   out += buf;
   out += std::string(std::string(buf).size() - 1, '-') + "\n";
   auto fmt = [](const json& v, const char* f) {
     if (v.is_null()) return std::string("n/a");
+    if (v.is_boolean()) return std::string(v.get<bool>() ? "yes" : "no");
     char b[32];
     std::snprintf(b, sizeof b, f, v.get<double>());
     return std::string(b);
@@ -358,19 +410,25 @@ std::string format_bench_kernels(const json& result) {
       out += buf;
       continue;
     }
-    std::snprintf(buf, sizeof buf, "%-10s %4lld %3lld %5.2f | %9s %9s | %9s %7s %7s %8s %9s %6s %3s | %9s %9s %8s\n",
+    std::snprintf(buf, sizeof buf,
+                  "%-10s %4lld %3lld %5.2f | %9s %9s | %9s %7s %7s %8s %9s %6s %3s | %9s %9s %8s | %5s %9s %8s %6s %3s\n",
                   shape.c_str(), (long long)r["m"].get<int64_t>(), (long long)r["threads"].get<int64_t>(),
                   r["sparsity"].get<double>(), fmt(r["dense_us"], "%.1f").c_str(), fmt(r["onednn_us"], "%.1f").c_str(),
                   fmt(r["bp_us"], "%.1f").c_str(), fmt(r["bp_gflops_nnz"], "%.1f").c_str(),
                   fmt(r["bp_gflops_effective"], "%.1f").c_str(), fmt(r["speedup_bp_vs_dense"], "%.2fx").c_str(),
                   fmt(r["speedup_bp_vs_onednn"], "%.2fx").c_str(), fmt(r["target"], "%.2fx").c_str(),
                   r["met"].get<bool>() ? "yes" : "no", fmt(r["xnnpack_us"], "%.1f").c_str(),
-                  fmt(r["xnnpack_chw_us"], "%.1f").c_str(), fmt(r["speedup_xnnpack_vs_dense"], "%.2fx").c_str());
+                  fmt(r["xnnpack_chw_us"], "%.1f").c_str(), fmt(r["speedup_xnnpack_vs_dense"], "%.2fx").c_str(),
+                  fmt(r["pattern_sparsity"], "%.3f").c_str(), fmt(r["pattern_us"], "%.1f").c_str(),
+                  fmt(r["speedup_pattern_vs_best_dense"], "%.2fx").c_str(), fmt(r["pattern_target"], "%.2fx").c_str(),
+                  fmt(r["pattern_met"], "").c_str());
     out += buf;
   }
   out += "times: median over reps of chunks >= min_chunk_ms; GF/s nz = 2*m*nonzeros/time, GF/s ef = 2*m*out*in/time;\n"
          "target: m=1 0.8 x dense bytes / BP bytes, m>1 0.7/(1-s), met = BP vs the best dense (min of ours and oneDNN) >= target; XNN us includes the\n"
-         "x/y transposes, XNNchw us is the operator alone (activations already channel-major).\n";
+         "x/y transposes, XNNchw us is the operator alone (activations already channel-major).\n"
+         "Pattern (P*): PatternLinear on a random pattern set over the dense W (Pspar = its exact sparsity); Pat/best =\n"
+         "best dense / pattern time; Ptarg: m=1 0.8 x dense bytes / pattern bytes, m>1 0.7/(1-Pspar); met = Pat/best >= Ptarg.\n";
   return out;
 }
 

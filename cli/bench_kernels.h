@@ -1,7 +1,8 @@
 #pragma once
 // `rt3 bench kernels`: the measurement behind the verb (cli/cmd_bench.cpp wires the options).
 // For each (shape, m, threads): our DenseLinear, oneDNN dense, and per sparsity BpLinear on a
-// random group mask plus XNNPACK's sparse 1x1 convolution on the same masked weights. Variants of
+// random group mask plus XNNPACK's sparse 1x1 convolution on the same masked weights, and
+// PatternLinear on a random pattern set over the dense weights (unless no_pattern). Variants of
 // one (shape, m, threads) are measured in turn inside every repetition, so machine noise hits them
 // alike; each repetition times a chunk of calls lasting >= min_chunk_ms, the row reports medians.
 #include <nlohmann/json.hpp>
@@ -17,6 +18,9 @@ struct BenchKernelsOptions {
   std::string m = "1,128";
   std::string threads_list = "1,2";
   int64_t block_rows = 16;
+  std::string pattern_tile = "16x16";  // rows x cols of a pattern tile
+  int64_t patterns = 4;                // patterns per set, [1, 256]
+  bool no_pattern = false;             // skip PatternLinear
   int reps = 30;
   double min_chunk_ms = 2.0;
   uint64_t seed = 1;

@@ -1,6 +1,6 @@
 // `rt3 bench <what>`: measurement verbs. Each subcommand registers itself on the `bench` app
 // (add_bench_<what>, declared in cli/commands.h) and returns its runner; add_bench dispatches.
-//   rt3 bench kernels   BP vs dense vs oneDNN vs XNNPACK per layer shape (cli/bench_kernels.cpp)
+//   rt3 bench kernels   BP / pattern vs dense vs oneDNN vs XNNPACK per layer shape (cli/bench_kernels.cpp)
 //   rt3 bench model     whole bundle vs its dense twin, with the Amdahl bound (cli/bench_model.cpp)
 //   rt3 bench switch    variant switching under load: latency, time-to-effect, no torn inference
 #include <cstdio>
@@ -14,14 +14,18 @@
 namespace rt3::cli {
 
 Runner add_bench_kernels(CLI::App& bench, GlobalOptions& g) {
-  auto* cmd = bench.add_subcommand("kernels",
-                                   "Time BP sparse vs dense Linear kernels (ours, oneDNN, XNNPACK sparse) per shape");
+  auto* cmd = bench.add_subcommand(
+      "kernels", "Time BP and pattern sparse vs dense Linear kernels (ours, oneDNN, XNNPACK sparse) per shape");
   auto o = std::make_shared<BenchKernelsOptions>();
   cmd->add_option("--shapes", o->shapes, "Comma-separated OUTxIN layer shapes")->capture_default_str();
   cmd->add_option("--sparsity", o->sparsity, "Comma-separated group sparsities in [0, 1)")->capture_default_str();
   cmd->add_option("--m", o->m, "Comma-separated token counts (rows of x)")->capture_default_str();
   cmd->add_option("--threads-list", o->threads_list, "Comma-separated thread counts")->capture_default_str();
   cmd->add_option("--block-rows", o->block_rows, "Rows per BP block (a group = block_rows x 1)")->capture_default_str();
+  cmd->add_option("--pattern-tile", o->pattern_tile, "Pattern tile ROWSxCOLS (a pattern masks the columns of a tile)")
+      ->capture_default_str();
+  cmd->add_option("--patterns", o->patterns, "Patterns per pattern set, in [1, 256]")->capture_default_str();
+  cmd->add_flag("--no-pattern", o->no_pattern, "Skip the pattern-pruned kernel (PatternLinear)");
   cmd->add_option("--reps", o->reps, "Repetitions per variant (median reported)")->capture_default_str();
   cmd->add_option("--min-chunk-ms", o->min_chunk_ms, "Each repetition times calls lasting at least this long")
       ->capture_default_str();

@@ -7,15 +7,22 @@
 //   Block pruning: a group is one input column inside a row block of block_rows consecutive
 //   output rows (runtime/kernels/bp_linear.h). A case at sparsity s keeps round((1-s) * groups)
 //   groups chosen uniformly at random, and zeros the others.
+//   Pattern pruning (runtime/kernels/pattern_linear.h): W is cut into tile_rows x tile_cols tiles;
+//   a case at sparsity s removes p = round(s * tile_cols) columns (at most tile_cols - 1) of every
+//   tile. Its set holds min(n_patterns, C(tile_cols, p)) distinct random patterns, each removing
+//   exactly p columns, and every tile gets a uniformly random pattern id.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "runtime/kernels/pattern_linear.h"
 
 namespace rt3::bench {
 
@@ -66,6 +73,16 @@ inline std::vector<Shape> parse_shapes(const std::string& s) {
                       parse_positive_int(item.substr(x + 1), "--shapes (in)", 1 << 16)});
   }
   return shapes;
+}
+
+// "16x16" -> {16, 16} (tile rows x tile columns, each in [1, 4096]). Throws std::invalid_argument.
+inline Shape parse_pattern_tile(const std::string& s) {
+  const size_t x = s.find_first_of("xX");
+  if (x == std::string::npos) {
+    throw std::invalid_argument("--pattern-tile: \"" + s + "\" is not ROWSxCOLS (e.g. 16x16)");
+  }
+  return {parse_positive_int(s.substr(0, x), "--pattern-tile (rows)", 4096),
+          parse_positive_int(s.substr(x + 1), "--pattern-tile (cols)", 4096)};
 }
 
 inline std::vector<int64_t> parse_ints(const std::string& s, const char* what, int64_t max_value) {
@@ -151,6 +168,51 @@ inline std::vector<float> group_masked(const std::vector<float>& w, Shape shape,
     }
   }
   return out;
+}
+
+// Columns a pattern removes from a tile of tile_cols columns at sparsity s: round(s * tile_cols),
+// at most tile_cols - 1 (a tile always keeps one column).
+inline int64_t pattern_pruned_cols(int64_t tile_cols, double sparsity) {
+  const int64_t p = static_cast<int64_t>(std::llround(sparsity * static_cast<double>(tile_cols)));
+  return std::max<int64_t>(0, std::min(p, tile_cols - 1));
+}
+
+// min(C(n, k), cap) without overflow (cap small).
+inline int64_t binomial_capped(int64_t n, int64_t k, int64_t cap) {
+  k = std::min(k, n - k);
+  int64_t r = 1;  // C(n - k + i, i), increasing in i
+  for (int64_t i = 1; i <= k && r < cap; ++i) r = r * (n - k + i) / i;
+  return std::min(r, cap);
+}
+
+// A random pattern set for W [shape.out][shape.in] at `sparsity` (see the top of this file):
+// min(n_patterns, C(tile_cols, p)) distinct patterns each removing exactly p columns, random tile ids.
+inline rt3::kernels::PatternWeights random_pattern_set(Shape shape, Shape tile, int64_t n_patterns, double sparsity,
+                                                       uint64_t seed) {
+  rt3::kernels::PatternWeights p;
+  p.out_features = shape.out;
+  p.in_features = shape.in;
+  p.tile_rows = tile.out;
+  p.tile_cols = tile.in;
+  const int64_t cols = tile.in, pruned = pattern_pruned_cols(cols, sparsity);
+  p.n_patterns = binomial_capped(cols, pruned, n_patterns);
+  std::mt19937_64 rng(seed);
+  std::set<std::vector<uint8_t>> seen;
+  std::vector<int64_t> ids(static_cast<size_t>(cols));
+  while (static_cast<int64_t>(seen.size()) < p.n_patterns) {
+    std::iota(ids.begin(), ids.end(), int64_t{0});
+    std::vector<uint8_t> pattern(static_cast<size_t>(cols), 1);
+    for (int64_t i = 0; i < pruned; ++i) {  // partial Fisher-Yates: ids[0..pruned) is a uniform subset
+      std::uniform_int_distribution<int64_t> d(i, cols - 1);
+      std::swap(ids[static_cast<size_t>(i)], ids[static_cast<size_t>(d(rng))]);
+      pattern[static_cast<size_t>(ids[static_cast<size_t>(i)])] = 0;
+    }
+    if (seen.insert(pattern).second) p.patterns.insert(p.patterns.end(), pattern.begin(), pattern.end());
+  }
+  p.tile_pattern.resize(static_cast<size_t>(p.n_row_tiles() * p.n_col_tiles()));
+  std::uniform_int_distribution<int64_t> pick(0, p.n_patterns - 1);
+  for (auto& id : p.tile_pattern) id = static_cast<uint8_t>(pick(rng));
+  return p;
 }
 
 // The speed-up BP must reach over our dense kernel: with m > 1 (compute bound) 0.7 x the ideal
