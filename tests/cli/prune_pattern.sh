@@ -66,6 +66,11 @@ for v in ("p50", "p88"):
 print("eval --variant agrees")
 PY
 
+# One-shot sets (no fine-tuning): the masks alone on the BP weights, still a run `rt3 eval` reads.
+echo '{"pattern": {"steps": 0, "tile_cols": 8, "sample_tiles": 64}}' > "$T/oneshot.json"
+"$RT3" prune pattern --checkpoint "$T/bp" --out "$T/oneshot" --config "$T/oneshot.json" --sets 0.5 --threads 1 > /dev/null 2>&1
+"$RT3" eval "$T/oneshot" --variant p50 --max-examples 4 --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["variant"] == "p50"'
+
 expect_fail() {
   local want="$1"; shift
   if "$@" > "$T/out.txt" 2> "$T/err.txt"; then echo "FAIL: '$*' succeeded"; exit 1; fi

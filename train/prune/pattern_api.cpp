@@ -80,7 +80,7 @@ PatternFile read_pattern_file(const std::string& dir) {
 
 TrainOptions pattern_train_defaults(const TrainOptions& source, const PatternOptions& o) {
   TrainOptions t = source;
-  t.steps = std::max<int64_t>(o.steps, 0);
+  if (o.steps > 0) t.steps = o.steps;  // one-shot (0): nothing is trained; keep a valid count
   t.warmup_steps = std::min<int64_t>(20, t.steps / 10);
   t.eval_every = std::max<int64_t>(1, std::min<int64_t>(100, std::max<int64_t>(t.steps, 1)));
   t.checkpoint_every = o.reassign_every * std::max<int64_t>(1, 100 / o.reassign_every);
@@ -114,7 +114,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
     }
     cfg.train = pattern_train_defaults(cfg.train, pf.pattern);
     if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides.at("train")}});
-    cfg.train.steps = pf.pattern.steps;
+    if (pf.pattern.steps > 0) cfg.train.steps = pf.pattern.steps;
     if (cfg.train.checkpoint_every % pf.pattern.reassign_every != 0)
       throw std::runtime_error("train.checkpoint_every must be a multiple of pattern.reassign_every so that a resumed run continues exactly");
     fs::create_directories(req.out_dir);
