@@ -73,7 +73,18 @@ json inspect_json(const format::Bundle& b, const std::string& path) {
   }
   j["tensors"] = tensors;
   json variants = json::array();
-  for (const auto& v : b.variants()) variants.push_back({{"name", v.name}, {"sparsity", v.sparsity}, {"tensors", v.tensors}});
+  for (const auto& v : b.variants()) {
+    uint64_t bytes = 0;  // what this variant adds to the file (patterns, tile ids, ...)
+    for (const auto& t : v.tensors) bytes += b.file().get(t).nbytes;
+    json e = {{"name", v.name}, {"sparsity", v.sparsity}, {"tensors", v.tensors}, {"bytes", bytes}};
+    if (!v.kind.empty()) e["kind"] = v.kind;
+    if (v.kind == "pattern") {
+      e["tile_rows"] = v.tile_rows;
+      e["tile_cols"] = v.tile_cols;
+      e["layers"] = v.layers.size();
+    }
+    variants.push_back(e);
+  }
   j["variants"] = variants;
   j["level_to_variant"] = b.level_to_variant();
   j["device_profile"] = json::parse(b.device_profile_json());
@@ -151,7 +162,12 @@ Runner add_inspect(CLI::App& app, GlobalOptions& g) {
                   human_bytes(j["bp"]["dense_bytes"]).c_str());
     std::printf("  variants   %zu%s\n", j["variants"].size(), j["variants"].empty() ? " (dense only)" : "");
     for (const auto& v : j["variants"])
-      std::printf("    %-12s sparsity %.3f\n", v["name"].get<std::string>().c_str(), v["sparsity"].get<double>());
+      std::printf("    %-12s sparsity %.3f  %s%s\n", v["name"].get<std::string>().c_str(), v["sparsity"].get<double>(),
+                  human_bytes(v["bytes"]).c_str(),
+                  v.contains("tile_rows") ? (" (" + std::to_string(v["layers"].get<size_t>()) + " layers, tiles " +
+                                             std::to_string(v["tile_rows"].get<int64_t>()) + "x" +
+                                             std::to_string(v["tile_cols"].get<int64_t>()) + ")").c_str()
+                                          : "");
     if (o->tensors)
       for (const auto& t : j["tensors"])
         std::printf("    %-60s %-4s %-16s %s\n", t["name"].get<std::string>().c_str(), t["dtype"].get<std::string>().c_str(),
