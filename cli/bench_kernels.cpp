@@ -258,15 +258,24 @@ json run_bench_kernels(const BenchKernelsOptions& o, bool progress) {
 #endif
         if (group_error.empty()) {
           const double min_s = o.min_chunk_ms * 1e-3;
-          for (auto& v : vars) v.iters = kb::calibrate_iters(v.fn, min_s);
+          // Other libraries' worker threads spin for a while after each call (libgomp for oneDNN,
+          // pthreadpool for XNNPACK) and would steal the cores from whatever runs next; let
+          // them go to sleep first. Measured: without it, BP right after XNNPACK at 2 threads
+          // ran 10-17x slower.
+          auto settle = [&](const std::string& name) {
+            if (threads > 1 && (name == "onednn" || name.rfind("xnnpack", 0) == 0))
+              std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMs));
+          };
+          for (auto& v : vars) {
+            v.iters = kb::calibrate_iters(v.fn, min_s);
+            settle(v.name);
+          }
           if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMs));
           for (int rep = 0; rep < o.reps; ++rep) {
             for (auto& v : vars) {
               kb::time_chunk(v.fn, std::max<int64_t>(1, v.iters / 16));  // untimed: wake this library's threads
               v.seconds.push_back(kb::time_chunk(v.fn, v.iters));
-              // oneDNN's OpenMP workers busy-wait ~4 ms after each parallel region (libgomp's
-              // default spin); let them go to sleep before the next variant shares the cores.
-              if (v.name == "onednn" && threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMs));
+              settle(v.name);  // oneDNN's libgomp workers busy-wait ~4 ms after each region
             }
             if (progress) {
               bar.update(group_index * o.reps + rep + 1, groups_total * o.reps, elapsed(), label);
