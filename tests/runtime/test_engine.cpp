@@ -31,6 +31,7 @@
 #include "runtime/tokenizer/spm_model.h"
 #include "tests/reference/libspm_train.h"
 #include "tests/common/test_util.h"
+#include "tests/common/variant_bundles.h"
 
 namespace rt3 {
 
@@ -52,28 +53,10 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& want
         << what << " element " << i << ": engine " << got[i] << " reference " << want[i];
 }
 
-// Random weights for the specs. Linear weights ~ U(-1,1)/sqrt(in) keep activations O(1);
-// LayerNorm gammas around 1; biases and embeddings ~ U(-0.5, 0.5).
+// Linear weights ~ U(-1,1)/sqrt(in), LayerNorm gammas ~1, the rest ~ U(-0.5, 0.5) (shared with
+// the variant tests).
 Weights random_weights(const std::vector<format::TensorSpec>& specs, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  Weights w;
-  for (const auto& s : specs) {
-    size_t n = 1;
-    for (int64_t d : s.shape) n *= static_cast<size_t>(d);
-    std::vector<float> v(n);
-    const bool ln_weight = s.name.find("ln") != std::string::npos || s.name.find("LayerNorm") != std::string::npos ||
-                           s.name.find("layer_norm") != std::string::npos;
-    const bool is_weight = s.name.size() > 6 && s.name.compare(s.name.size() - 6, 6, "weight") == 0;
-    const bool embedding = s.name.find("emb") != std::string::npos;
-    for (float& x : v) {
-      if (ln_weight && is_weight) x = 1.0f + 0.2f * u(rng);
-      else if (s.shape.size() == 2 && !embedding) x = u(rng) / std::sqrt(static_cast<float>(s.shape[1]));
-      else x = 0.5f * u(rng);
-    }
-    w[s.name] = std::move(v);
-  }
-  return w;
+  return test_util::random_model_weights(specs, seed);
 }
 
 // ---- naive reference forward (double) ------------------------------------------------------------
