@@ -156,6 +156,10 @@ json compare(const char* what, int64_t m, double dense_ms, double bp_ms, double 
 
 }  // namespace
 
+void write_no_linears_twin(const std::string& bundle, const std::string& path) {
+  write_twin(format::Bundle::open(bundle), Twin::kNoLinears, path);
+}
+
 json bench_model(const ModelBenchOptions& o, const std::function<void(int, int)>& progress) {
   format::Bundle b = format::Bundle::open(o.bundle);
   const bool lm = b.model_type() == format::BundleModelType::kTransformerLm;

@@ -23,6 +23,11 @@ struct ModelBenchOptions {
 // clear message on a bad bundle.
 nlohmann::json bench_model(const ModelBenchOptions& o, const std::function<void(int, int)>& progress);
 
+// Writes a copy of `bundle` whose prunable Linears are stored block-pruned with every block
+// empty, so they cost almost nothing: timing it measures, inside the real model, what the model
+// spends outside those Linears.
+void write_no_linears_twin(const std::string& bundle, const std::string& path);
+
 // Human-readable report of bench_model's JSON.
 void print_model_bench(const nlohmann::json& j);
 

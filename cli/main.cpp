@@ -22,12 +22,16 @@ int main(int argc, char** argv) {
   runners["inspect"] = rt3::cli::add_inspect(app, g);
   runners["run"] = rt3::cli::add_run(app, g);
   runners["device"] = rt3::cli::add_device(app, g);
+  runners["simulate"] = rt3::cli::add_simulate(app, g);
+  runners["govern"] = rt3::cli::add_govern(app, g);
   runners["bench"] = rt3::cli::add_bench(app, g);
+  runners["profile"] = rt3::cli::add_profile(app, g);
 #ifdef RT3_WITH_TRAIN
   runners["train"] = rt3::cli::add_train(app, g);
   runners["eval"] = rt3::cli::add_eval(app, g);
   runners["import"] = rt3::cli::add_import(app, g);
   runners["prune"] = rt3::cli::add_prune(app, g);
+  runners["search"] = rt3::cli::add_search(app, g);
   runners["demo"] = rt3::cli::add_demo(app, g);
 
 #endif

@@ -90,6 +90,14 @@ bool add_pattern_variants(const std::string& dir, format::BundleWriter& writer) 
     if (layers.empty()) throw std::runtime_error("'" + dir + "/variants.safetensors' has no tensors for set " + name);
     writer.add_pattern_variant(name, tr, tc, layers);
   }
+  // A search result (rt3 search) also says which set serves each frequency level, and for which device.
+  if (j.contains("level_to_variant")) {
+    std::map<std::string, std::string> table;
+    for (auto it = j["level_to_variant"].begin(); it != j["level_to_variant"].end(); ++it)
+      table[it.key()] = it.value().get<std::string>();
+    writer.set_level_to_variant(table);
+  }
+  if (j.contains("device_profile")) writer.set_device_profile_json(j["device_profile"].dump());
   return true;
 }
 

@@ -36,20 +36,6 @@ std::string variant_tensor(const std::string& set, const std::string& layer, con
 
 torch::Tensor to_u8(const torch::Tensor& t) { return t.detach().to(torch::kCPU).to(torch::kUInt8).contiguous(); }
 
-// Every set's patterns and current tile assignment, atomically.
-void save_variants(const std::string& path, const std::vector<std::string>& layers, const std::vector<PatternSet>& sets) {
-  format::SafetensorsWriter w;
-  for (const auto& s : sets)
-    for (size_t l = 0; l < layers.size(); ++l) {
-      const torch::Tensor p = to_u8(s.patterns[l]), t = to_u8(s.tile_ids[l]);
-      w.add(variant_tensor(s.name, layers[l], "patterns"), format::DType::U8, p.sizes().vec(), p.data_ptr<uint8_t>(),
-            size_t(p.numel()));
-      w.add(variant_tensor(s.name, layers[l], "tiles"), format::DType::U8, t.sizes().vec(), t.data_ptr<uint8_t>(),
-            size_t(t.numel()));
-    }
-  w.write(path);
-}
-
 torch::Tensor read_u8(const format::SafetensorsFile& f, const std::string& name) {
   const auto& t = f.get(name);
   if (t.dtype != format::DType::U8) throw std::runtime_error("tensor '" + name + "' is not U8");
@@ -87,7 +73,32 @@ TrainOptions pattern_train_defaults(const TrainOptions& source, const PatternOpt
   return t;
 }
 
+// Names of the sets a pattern directory lists (rt3 prune pattern or rt3 search writes them).
+std::vector<std::string> listed_set_names(const json& j, const std::string& dir) {
+  std::vector<std::string> names;
+  try {
+    for (const auto& s : j.at("sets")) names.push_back(s.at("name").get<std::string>());
+  } catch (const json::exception& e) {
+    throw std::runtime_error("'" + dir + "/" + kPruneFile + "': malformed sets list: " + e.what());
+  }
+  return names;
+}
+
 }  // namespace
+
+// Every set's patterns and current tile assignment, atomically.
+void save_pattern_sets(const std::string& path, const std::vector<std::string>& layers, const std::vector<PatternSet>& sets) {
+  format::SafetensorsWriter w;
+  for (const auto& s : sets)
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const torch::Tensor p = to_u8(s.patterns[l]), t = to_u8(s.tile_ids[l]);
+      w.add(variant_tensor(s.name, layers[l], "patterns"), format::DType::U8, p.sizes().vec(), p.data_ptr<uint8_t>(),
+            size_t(p.numel()));
+      w.add(variant_tensor(s.name, layers[l], "tiles"), format::DType::U8, t.sizes().vec(), t.data_ptr<uint8_t>(),
+            size_t(t.numel()));
+    }
+  w.write(path);
+}
 
 PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
   if (req.out_dir.empty()) throw std::runtime_error("--out is required");
@@ -171,7 +182,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
   PatternSchedule schedule(*task, po, layers, weights, std::move(sets), cfg.train.eval_max_examples);
   if (!req.resume) {
     schedule.reassign();
-    save_variants(variants_path, layers, schedule.sets());
+    save_pattern_sets(variants_path, layers, schedule.sets());
     write_run_files(cfg, req.out_dir);
     write_pattern_file(req.out_dir, pf);
   }
@@ -191,7 +202,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
     save_weights(*task->module(), req.out_dir + "/model.safetensors");  // one-shot: the source weights
   }
   schedule.reassign();  // final assignment for the final weights
-  save_variants(variants_path, layers, schedule.sets());
+  save_pattern_sets(variants_path, layers, schedule.sets());
 
   r.out_dir = req.out_dir;
   r.task = task_name(cfg.task);
@@ -221,18 +232,20 @@ std::vector<std::string> pattern_set_names(const std::string& dir) {
   if (!fs::exists(fs::path(dir) / kPruneFile)) return {};
   const json j = read_json_file(dir + "/" + kPruneFile);
   if (j.value("method", "") != "pattern") return {};
-  return read_pattern_file(dir).pattern.set_names();
+  return listed_set_names(j, dir);
 }
 
 void apply_variant(torch::nn::Module& module, const std::string& dir, const std::string& variant) {
-  const PatternFile pf = read_pattern_file(dir);
-  const auto names = pf.pattern.set_names();
+  // The sets listed in rt3_prune.json (a pattern run's or a search's), on its tile shape.
+  const json j = read_json_file(dir + "/" + kPruneFile);
+  if (j.value("method", "") != "pattern") throw std::runtime_error("'" + dir + "' is not a pattern-pruning run");
+  const auto names = listed_set_names(j, dir);
   if (std::find(names.begin(), names.end(), variant) == names.end()) {
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
     throw std::runtime_error("'" + dir + "' has no pattern set '" + variant + "' (it has " + list + ")");
   }
-  const prune::TileSpec tile{pf.pattern.tile_rows, pf.pattern.tile_cols};
+  const prune::TileSpec tile{j.at("pattern").at("tile_rows").get<int64_t>(), j.at("pattern").at("tile_cols").get<int64_t>()};
   auto f = format::SafetensorsFile::open(dir + "/" + kVariantsFile);
   torch::NoGradGuard ng;
   for (auto& [name, W] : prune::prunable_linears(module)) {

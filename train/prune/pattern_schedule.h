@@ -55,6 +55,10 @@ class PatternSchedule : public LoopHooks {
   int64_t eval_examples_;
 };
 
+// Writes every set's patterns and tile assignment to a variants.safetensors file (atomically):
+// "rt3.variant.<set>.<layer>.patterns" U8 [P, tile_cols] and ".tiles" U8 [row tiles, col tiles].
+void save_pattern_sets(const std::string& path, const std::vector<std::string>& layers, const std::vector<PatternSet>& sets);
+
 // Multiplies the prunable weights of `module` (loaded from the pattern run `dir`) by the masks of
 // its pattern set `variant`. Throws naming the sets the run has when `variant` is not one.
 void apply_variant(torch::nn::Module& module, const std::string& dir, const std::string& variant);

@@ -1,0 +1,111 @@
+// `rt3 search`: RL (or random / greedy) search of one pattern set per DVFS level under a latency
+// deadline (train/search/search_api.h), then the bundle with its level-to-set table.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/atomic_file.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/run_dir.h"
+#include "train/search/search_api.h"
+
+namespace rt3::cli {
+namespace fs = std::filesystem;
+
+Runner add_search(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "search",
+      "Search a pattern set for every DVFS level of a device so each level meets a latency deadline (RL controller, "
+      "or random / greedy baselines at the same budget); writes the sets, their fine-tuned weights and a bundle");
+  auto r = std::make_shared<train::SearchRequest>();
+  auto dry = std::make_shared<bool>(false);
+  cmd->add_option("--checkpoint", r->bp_dir, "Block-pruned run directory (rt3 prune bp --out DIR)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--profile", r->profile_path, "Device profile (profiles/*.json)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--latency", r->latency_path,
+                  "Latency table of the BP model's bundle: rt3 export --checkpoint BP_DIR --out bp.rt3, then rt3 profile "
+                  "bp.rt3 --out latency.json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--deadline-ms", r->deadline_ms, "Latency deadline per inference on the device")->required();
+  cmd->add_option("--out", r->out_dir, "Output directory (search state, reward curve, final/ sets, model.rt3)")->required();
+  cmd->add_option("--method", r->method, "rl | random | greedy")->capture_default_str();
+  cmd->add_option("--episodes", r->episodes, "Candidates sampled (the same budget for every method)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--seed", r->seed, "Seed of the controller / sampler")->capture_default_str();
+  cmd->add_option("--finetune-steps", r->finetune_steps, "Joint fine-tune steps per evaluated candidate")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--eval-examples", r->eval_examples, "Validation examples per set per candidate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  cmd->add_option("--final-steps", r->final_steps, "Joint fine-tune steps of the best candidate's sets")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000000));
+  cmd->add_option("--cycle-scale", r->cycle_scale,
+                  "Device cycles per host cycle for the same work (assumption; 1 = as fast per clock as this host)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--latency-weight", r->latency_weight, "Weight of the latency term in the reward")->capture_default_str();
+  cmd->add_option("--entropy-weight", r->entropy_weight, "RL: entropy bonus")->capture_default_str();
+  cmd->add_option("--controller-lr", r->controller_lr, "RL: controller learning rate")->capture_default_str();
+  cmd->add_flag("--resume", r->resume, "Continue the search in --out after a kill");
+  cmd->add_flag("--dry-run", *dry, "Print the search space and the predicted latencies, train nothing");
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", g.json, "Print the summary as JSON");
+  return [r, dry, &g]() {
+    r->threads = g.threads;
+    if (*dry) {
+      std::printf("%s\n", train::describe_search_space(*r).dump(2).c_str());
+      return 0;
+    }
+    ProgressLine bar("search " + r->method);
+    r->on_message = [&bar](const std::string& m) { bar.note(m); };
+    r->on_episode = [&bar](int ep, int total, double reward, double best, double elapsed) {
+      char detail[160];
+      const double eta = elapsed / ep * (total - ep);
+      std::snprintf(detail, sizeof detail, "reward %+.4f best %+.4f ETA %s", reward, best, format_duration(eta).c_str());
+      bar.update(ep, total, elapsed, detail);
+    };
+    ProgressLine* final_bar = nullptr;
+    std::unique_ptr<ProgressLine> final_holder;
+    const auto t0 = std::chrono::steady_clock::now();
+    r->on_final_step = [&](int64_t step, int64_t steps, double loss) {
+      if (!final_bar) {
+        bar.finish();
+        final_holder = std::make_unique<ProgressLine>("final fine-tune");
+        final_bar = final_holder.get();
+      }
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "loss %.4f", loss);
+      final_bar->update(step, steps, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), detail);
+    };
+    nlohmann::json s = train::run_search(*r);
+    if (final_bar) final_bar->finish();
+    else bar.finish();
+    const std::string bundle = (fs::path(r->out_dir) / "model.rt3").string();
+    export_run(s.at("final_dir").get<std::string>(), bundle);
+    s["bundle"] = bundle;
+    write_text_atomic((fs::path(r->out_dir) / "reward_curve.json").string(),
+                      nlohmann::json{{"method", r->method}, {"seed", r->seed}, {"curve", s["reward_curve"]}}.dump(2) + "\n");
+    if (g.json) {
+      std::printf("%s\n", s.dump(2).c_str());
+      return 0;
+    }
+    std::printf("%s search, %d episodes (%d trained), best reward %.4f\n", r->method.c_str(), r->episodes,
+                s["evaluations"].get<int>(), s["best_reward"].get<double>());
+    std::printf("%-10s %-22s %12s %12s %10s\n", "level MHz", "set", "latency ms", "dense ms", "valid acc");
+    for (const auto& l : s["levels"])
+      std::printf("%-10.0f %-22s %12.3f %12.3f %9.2f%%\n", l["khz"].get<double>() / 1000, l["set"].get<std::string>().c_str(),
+                  l["latency_ms"].get<double>(), l["dense_latency_ms"].get<double>(),
+                  l["final_accuracy"].get<double>() * 100);
+    std::printf("deadline %.3f ms; bundle %s; summary %s/search.json\n", r->deadline_ms, bundle.c_str(), r->out_dir.c_str());
+    return 0;
+  };
+}
+
+}  // namespace rt3::cli

@@ -1,0 +1,202 @@
+// `rt3 simulate`: battery life of a periodic inference workload on a device profile under dense
+// baselines, a schedutil-like governor, RT3 and an OS battery saver, from a latency table
+// (rt3 profile). Formulas and assumptions: docs/dvfs.md "Battery simulation".
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/simulate_plots.h"
+#include "dvfs/latency_table.h"
+#include "dvfs/profile.h"
+#include "dvfs/simulate.h"
+
+namespace rt3::cli {
+namespace {
+
+struct SimulateArgs {
+  std::string profile, latency, workload, plots;
+  double cycle_scale = 1.0;
+  double margin = 0.9;
+  double hysteresis = 0.05;
+  int active_cores = 0;
+  std::optional<double> base_power_mw, min_accuracy;
+};
+
+const std::vector<double> kSensitivityPeriods = {0.05, 0.1, 0.2, 0.5, 1.0};
+const std::vector<double> kSensitivityBase = {0, 100, 300, 500, 1000};
+
+nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+nlohmann::json policy_json(const dvfs::SimulationResult& r, const dvfs::PolicyResult& p) {
+  nlohmann::json levels = nlohmann::json::object(), sets = nlohmann::json::object();
+  for (std::size_t i = 0; i < r.levels_khz.size(); ++i)
+    if (p.level_time_s[i] > 0) levels[std::to_string(r.levels_khz[i])] = p.level_time_s[i] / p.time_s;
+  for (std::size_t i = 0; i < r.sets.size(); ++i)
+    if (p.set_time_s[i] > 0) sets[r.sets[i]] = p.set_time_s[i] / p.time_s;
+  return {{"id", p.id},
+          {"description", p.description},
+          {"note", p.note.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.note)},
+          {"battery_emptied", p.emptied},
+          {"battery_life_h", p.emptied ? nlohmann::json(p.time_s / 3600) : nlohmann::json(nullptr)},
+          {"simulated_h", p.time_s / 3600},
+          {"projected_life_h", p.projected_life_s / 3600},
+          {"energy_per_inference_mj", p.energy_per_inference_j() * 1e3},
+          {"energy_per_request_mj", p.served ? p.energy_j / static_cast<double>(p.requests) * 1e3 : 0.0},
+          {"average_power_mw", p.average_power_mw()},
+          {"requests", p.requests},
+          {"served", p.served},
+          {"misses", p.misses},
+          {"miss_rate", p.miss_rate()},
+          {"accuracy", opt(p.accuracy)},
+          {"level_residency", levels},
+          {"set_residency", sets}};
+}
+
+nlohmann::json result_json(const SimulateArgs& a, const dvfs::Profile& prof, const dvfs::LatencyTable& t,
+                           const dvfs::Workload& w, const dvfs::SimulationResult& r,
+                           const std::vector<dvfs::SensitivityCell>& sens) {
+  nlohmann::json j;
+  j["profile"] = prof.name;
+  j["latency_table"] = a.latency;
+  j["bundle"] = t.bundle;
+  j["workload"] = {{"period_ms", w.period_s * 1e3}, {"deadline_ms", w.deadline_s * 1e3},
+                   {"duration_h", w.duration_s ? nlohmann::json(*w.duration_s / 3600) : nlohmann::json(nullptr)}};
+  j["min_accuracy"] = opt(a.min_accuracy);
+  j["battery_energy_j"] = r.battery_energy_j;
+  j["levels_khz"] = r.levels_khz;
+  j["sets"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < r.sets.size(); ++i) j["sets"].push_back({{"name", r.sets[i]}, {"accuracy", opt(r.set_accuracy[i])}});
+  j["governor_table"] = nlohmann::json::array();
+  for (std::size_t l = 0; l < r.governor_table.size(); ++l) {
+    const auto& c = r.governor_table[l];
+    nlohmann::json lat = nlohmann::json::object(), energy = nlohmann::json::object();
+    for (std::size_t s = 0; s < r.sets.size(); ++s) {
+      lat[r.sets[s]] = c.latency_s[s] * 1e3;
+      energy[r.sets[s]] = r.inference_energy_j[l][s] * 1e3;
+    }
+    j["governor_table"].push_back({{"khz", c.khz}, {"latency_ms", lat}, {"inference_energy_mj", energy},
+                                   {"chosen", r.sets[c.chosen]}, {"miss", c.miss}});
+  }
+  j["policies"] = nlohmann::json::array();
+  for (const auto& p : r.policies) j["policies"].push_back(policy_json(r, p));
+  j["ratios"] = {{"rt3_over_max_dense", r.ratio("max_dense")},
+                 {"rt3_over_min_dense", r.ratio("min_dense")},
+                 {"rt3_over_schedutil_dense", r.ratio("schedutil_dense")},
+                 {"saver_rt3_over_saver_dense", r.policy("saver_rt3").life_s() / r.policy("saver_dense").life_s()}};
+  nlohmann::json cells = nlohmann::json::array();
+  for (const auto& c : sens)
+    cells.push_back({{"period_ms", c.period_s * 1e3}, {"base_power_mw", c.base_power_mw},
+                     {"rt3_over_max_dense", c.rt3_over_max}, {"rt3_over_min_dense", c.rt3_over_min}});
+  j["sensitivity"] = {{"note", "deadline = min(workload deadline, period); no duration cap"}, {"cells", cells}};
+  j["assumptions"] = nlohmann::json::array();
+  for (const auto& x : r.assumptions) j["assumptions"].push_back({{"name", x.name}, {"value", x.value}, {"source", x.source}});
+  return j;
+}
+
+void print_human(const dvfs::Profile& prof, const dvfs::LatencyTable& t, const dvfs::Workload& w,
+                 const dvfs::SimulationResult& r, const std::vector<dvfs::SensitivityCell>& sens) {
+  std::printf("%s (%s); latency table of %s; one request every %.0f ms, deadline %.0f ms\n\n", prof.name.c_str(),
+              prof.soc.c_str(), t.bundle.c_str(), w.period_s * 1e3, w.deadline_s * 1e3);
+  std::printf("Governor table: predicted device latency (ms); * = chosen, ! = no set meets margin x deadline\n  %8s", "MHz");
+  for (const auto& s : r.sets) std::printf(" %9s", s.c_str());
+  std::printf("\n");
+  for (const auto& c : r.governor_table) {
+    std::printf("  %8.0f", static_cast<double>(c.khz) / 1000);
+    for (std::size_t s = 0; s < r.sets.size(); ++s)
+      std::printf(" %8.1f%c", c.latency_s[s] * 1e3, s == c.chosen ? (c.miss ? '!' : '*') : ' ');
+    std::printf("\n");
+  }
+  std::printf("\n  %-16s %9s %9s %9s %8s %9s  %s\n", "policy", "life h", "mJ/inf", "avg mW", "miss %", "accuracy",
+              "residency (MHz: share; set: share)");
+  for (const auto& p : r.policies) {
+    std::string res;
+    for (std::size_t i = 0; i < r.levels_khz.size(); ++i)
+      if (p.level_time_s[i] > 0)
+        res += std::to_string(r.levels_khz[i] / 1000) + ":" + std::to_string(static_cast<int>(p.level_time_s[i] / p.time_s * 100 + 0.5)) + "% ";
+    res += "|";
+    for (std::size_t i = 0; i < r.sets.size(); ++i)
+      if (p.set_time_s[i] > 0)
+        res += " " + r.sets[i] + ":" + std::to_string(static_cast<int>(p.set_time_s[i] / p.time_s * 100 + 0.5)) + "%";
+    char acc[16] = "n/a";
+    if (p.accuracy) std::snprintf(acc, sizeof acc, "%.4f", *p.accuracy);
+    std::printf("  %-16s %8.2f%s %9.2f %9.1f %8.2f %9s  %s\n", p.id.c_str(), p.life_s() / 3600, p.emptied ? " " : "~",
+                p.energy_per_inference_j() * 1e3, p.average_power_mw(), p.miss_rate() * 100, acc, res.c_str());
+    if (!p.note.empty()) std::printf("  %16s note: %s\n", "", p.note.c_str());
+  }
+  for (const auto& p : r.policies)
+    if (!p.emptied) {
+      std::printf("  (~ = projected from the average power: the duration cap stopped the run before the battery was empty)\n");
+      break;
+    }
+  std::printf("\n");
+  std::printf("Battery life RT3 / (a) max_dense = %.2fx, / (b) min_dense = %.2fx, / (c) schedutil_dense = %.2fx; "
+              "saver_rt3 / saver_dense = %.2fx\n\n",
+              r.ratio("max_dense"), r.ratio("min_dense"), r.ratio("schedutil_dense"),
+              r.policy("saver_rt3").life_s() / r.policy("saver_dense").life_s());
+  std::printf("Sensitivity: RT3/(a) [RT3/(b)] by period (rows) and base power (columns); deadline = min(deadline, period)\n  %9s",
+              "period");
+  for (double b : kSensitivityBase) std::printf(" %13.0f mW", b);
+  std::printf("\n");
+  for (std::size_t i = 0; i < sens.size(); ++i) {
+    if (i % kSensitivityBase.size() == 0) std::printf("  %6.0f ms", sens[i].period_s * 1e3);
+    std::printf("    %5.2f [%5.2f]", sens[i].rt3_over_max, sens[i].rt3_over_min);
+    if (i % kSensitivityBase.size() == kSensitivityBase.size() - 1) std::printf("\n");
+  }
+  std::printf("\nAssumptions:\n");
+  for (const auto& a : r.assumptions) std::printf("  - %s = %s (%s)\n", a.name.c_str(), a.value.c_str(), a.source.c_str());
+}
+
+}  // namespace
+
+Runner add_simulate(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("simulate", "Battery life of a periodic workload: dense baselines, schedutil, RT3, battery saver");
+  auto a = std::make_shared<SimulateArgs>();
+  cmd->add_option("--profile", a->profile, "Device profile JSON (profiles/)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--latency", a->latency, "Latency table JSON (rt3 profile BUNDLE --out FILE)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--workload", a->workload, "\"period=200ms,deadline=100ms[,duration=10h]\" (units us ms s min h)")->required();
+  cmd->add_option("--cycle-scale", a->cycle_scale, "Device cycles per host cycle for the same work (assumption)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--base-power-mw", a->base_power_mw, "Rest-of-device power, overrides the profile's")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-accuracy", a->min_accuracy, "RT3: accuracy floor (needs accuracies in the latency table)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--margin", a->margin, "Use a (level, set) only if predicted latency <= margin x deadline")
+      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--hysteresis", a->hysteresis, "Governor band, fraction of the deadline")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--active-cores", a->active_cores, "Busy cores per inference (default: min(table threads, cluster cores))")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--plots", a->plots, "Write battery_charge.svg, levels_sets.svg, energy_per_inference.svg here");
+  cmd->add_flag("--json", g.json, "Print JSON");
+  return [a, &g]() {
+    const dvfs::Profile prof = dvfs::load_profile(a->profile);
+    const dvfs::LatencyTable table = dvfs::load_latency_table(a->latency);
+    dvfs::SimulationOptions o;
+    o.workload = dvfs::parse_workload(a->workload);
+    o.cycle_scale = a->cycle_scale;
+    o.base_power_mw = a->base_power_mw;
+    o.min_accuracy = a->min_accuracy;
+    o.margin = a->margin;
+    o.hysteresis = a->hysteresis;
+    o.active_cores = a->active_cores;
+    if (a->hysteresis >= a->margin) throw std::runtime_error("--hysteresis must be smaller than --margin");
+    const dvfs::SimulationResult r = dvfs::simulate(prof, table, o);
+    const auto sens = dvfs::sensitivity(prof, table, o, kSensitivityPeriods, kSensitivityBase);
+    std::vector<std::string> plots;
+    if (!a->plots.empty()) plots = write_simulation_plots(r, a->plots);
+    if (g.json) {
+      nlohmann::json j = result_json(*a, prof, table, o.workload, r, sens);
+      j["plots"] = plots;
+      std::printf("%s\n", j.dump(2).c_str());
+      return 0;
+    }
+    print_human(prof, table, o.workload, r, sens);
+    for (const auto& p : plots) std::printf("wrote %s\n", p.c_str());
+    return 0;
+  };
+}
+
+}  // namespace rt3::cli

@@ -1,0 +1,316 @@
+// The search loop: sample a candidate (RL controller, random, or greedy hill climbing), score it
+// (latency from the table; accuracy from a short joint fine-tune, cached by action), checkpoint,
+// repeat; then fine-tune the best candidate's sets and write them out.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "dvfs/latency_table.h"
+#include "dvfs/profile.h"
+#include "train/checkpoint.h"
+#include "train/compute_env.h"
+#include "train/prune/pattern_schedule.h"
+#include "train/prune/prune_api.h"
+#include "train/run_files.h"
+#include "train/search/controller.h"
+#include "train/search/evaluator.h"
+#include "train/search/search_api.h"
+#include "train/search/search_space.h"
+
+namespace rt3::train {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const char* kStateFile = "search_state.json";
+const char* kControllerFile = "controller.pt";
+
+std::string action_key(const Action& a) {
+  std::string k;
+  for (size_t i = 0; i < a.size(); ++i) k += (i ? "," : "") + std::to_string(a[i]);
+  return k;
+}
+
+SearchSpace make_space(const SearchRequest& req, const dvfs::Profile& profile, const dvfs::LatencyTable& table) {
+  SearchSpaceOptions so;
+  so.deadline_s = req.deadline_ms / 1e3;
+  so.cycle_scale = req.cycle_scale;
+  so.patterns_per_set = req.patterns_per_set;
+  so.candidates = req.candidates;
+  so.latency_weight = req.latency_weight;
+  try {
+    return SearchSpace(profile, table, so);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+}
+
+json space_json(const SearchSpace& s) {
+  json levels = json::array();
+  for (size_t l = 0; l < s.levels().size(); ++l) {
+    json dense = s.latency_s(0, l) * 1e3;
+    json per_p = json::object();
+    for (int p : s.pruning_numbers()) per_p[std::to_string(p)] = s.latency_s(p, l) * 1e3;
+    levels.push_back({{"khz", s.levels()[l].khz}, {"dense_latency_ms", dense}, {"latency_ms", per_p}});
+  }
+  return {{"pruning_numbers", s.pruning_numbers()}, {"decisions", s.decision_sizes().size()},
+          {"log10_size", s.log10_size()}, {"log10_unshrunk_size", s.log10_unshrunk_size()},
+          {"levels", levels}};
+}
+
+// Everything a killed search needs to continue: the cache of scored candidates, the history, the
+// best so far, the sampling RNG of the non-RL methods and the hill climber's current point.
+struct State {
+  int episode = 0;
+  std::map<std::string, CandidateScore> cache;
+  json history = json::array();
+  Action best, current;
+  double best_reward = -2, current_reward = -2;
+  int evaluations = 0;  // candidates actually trained (cache misses that met the deadline)
+  std::string rng;
+};
+
+json state_json(const State& s, const SearchRequest& req) {
+  json cache = json::object();
+  for (const auto& [k, v] : s.cache) cache[k] = to_json(v);
+  return {{"method", req.method}, {"seed", req.seed},       {"episode", s.episode},   {"cache", cache},
+          {"history", s.history}, {"best", s.best},         {"best_reward", s.best_reward},
+          {"current", s.current}, {"current_reward", s.current_reward}, {"evaluations", s.evaluations},
+          {"rng", s.rng}};
+}
+
+State state_from_json(const json& j, const SearchRequest& req) {
+  if (j.at("method") != req.method || j.at("seed").get<uint64_t>() != req.seed)
+    throw std::runtime_error("--resume: the search in " + req.out_dir + " was started with method " +
+                             j.at("method").dump() + " seed " + j.at("seed").dump() + "; use the same");
+  State s;
+  s.episode = j.at("episode").get<int>();
+  for (auto it = j.at("cache").begin(); it != j.at("cache").end(); ++it)
+    s.cache[it.key()] = candidate_score_from_json(it.value());
+  s.history = j.at("history");
+  s.best = j.at("best").get<Action>();
+  s.best_reward = j.at("best_reward").get<double>();
+  s.current = j.at("current").get<Action>();
+  s.current_reward = j.at("current_reward").get<double>();
+  s.evaluations = j.at("evaluations").get<int>();
+  s.rng = j.at("rng").get<std::string>();
+  return s;
+}
+
+Action uniform_action(const SearchSpace& space, std::mt19937_64& rng) {
+  Action a;
+  for (int n : space.decision_sizes()) a.push_back(std::uniform_int_distribution<int>(0, n - 1)(rng));
+  return a;
+}
+
+// One decision of `a` changed to a different random option.
+Action mutate(const SearchSpace& space, const Action& a, std::mt19937_64& rng) {
+  Action b = a;
+  const auto& sizes = space.decision_sizes();
+  for (int tries = 0; tries < 100; ++tries) {
+    const size_t i = std::uniform_int_distribution<size_t>(0, sizes.size() - 1)(rng);
+    if (sizes[i] < 2) continue;
+    int v = std::uniform_int_distribution<int>(0, sizes[i] - 2)(rng);
+    b[i] = v >= a[i] ? v + 1 : v;
+    return b;
+  }
+  return b;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void check_request(const SearchRequest& req) {
+  if (req.out_dir.empty()) throw std::runtime_error("--out is required");
+  if (req.method != "rl" && req.method != "random" && req.method != "greedy")
+    throw std::runtime_error("--method must be rl, random or greedy (got '" + req.method + "')");
+  if (req.episodes < 1) throw std::runtime_error("--episodes must be >= 1");
+  if (!(req.deadline_ms > 0)) throw std::runtime_error("--deadline-ms must be > 0");
+  if (!fs::exists(fs::path(req.bp_dir) / "model.safetensors"))
+    throw std::runtime_error("'" + req.bp_dir + "' is not a run directory (no model.safetensors); pass the rt3 prune bp output");
+}
+
+}  // namespace
+
+json describe_search_space(const SearchRequest& req) {
+  const dvfs::Profile profile = dvfs::load_profile(req.profile_path);
+  const dvfs::LatencyTable table = dvfs::load_latency_table(req.latency_path);
+  return space_json(make_space(req, profile, table));
+}
+
+json run_search(const SearchRequest& req) {
+  check_request(req);
+  init_compute(req.threads);
+  const dvfs::Profile profile = dvfs::load_profile(req.profile_path);
+  const dvfs::LatencyTable table = dvfs::load_latency_table(req.latency_path);
+  const SearchSpace space = make_space(req, profile, table);
+  const fs::path out(req.out_dir);
+  const fs::path state_path = out / kStateFile;
+  if (!req.resume && fs::exists(state_path))
+    throw std::runtime_error("'" + req.out_dir + "' already holds a search: pass --resume to continue it or choose another --out");
+  fs::create_directories(out);
+  auto say = [&](const std::string& m) {
+    if (req.on_message) req.on_message(m);
+  };
+  std::ostringstream intro;
+  intro << "search space: " << space.levels().size() << " levels x (pruning number of " << space.pruning_numbers().size()
+        << " + " << req.patterns_per_set << " of " << req.candidates << " candidates) = 10^" << space.log10_size()
+        << " actions (10^" << space.log10_unshrunk_size() << " before shrinking)";
+  say(intro.str());
+
+  // Candidate patterns are drawn from the BP model itself; the table's own BP layers are the ones
+  // the model prunes, so their names must agree.
+  CandidateEvaluator evaluator(
+      EvaluatorOptions{req.bp_dir, table.tile_rows, table.tile_cols, req.candidates, 1024, req.seed, 0.5},
+      space.pruning_numbers());
+  for (const auto& l : evaluator.layer_names())
+    if (std::none_of(table.layers.begin(), table.layers.end(), [&](const dvfs::LayerLatency& t) { return t.name == l; }))
+      throw std::runtime_error("the latency table " + req.latency_path + " has no layer " + l +
+                               ": profile the bundle exported from this BP run");
+
+  State st;
+  std::mt19937_64 rng(req.seed);
+  ControllerOptions co;
+  co.entropy_weight = req.entropy_weight;
+  co.lr = req.controller_lr;
+  PolicySearch policy(space.decision_sizes(), co, req.seed);
+  if (req.resume && fs::exists(state_path)) {
+    st = state_from_json(read_json_file(state_path.string()), req);
+    std::istringstream in(st.rng);
+    in >> rng;
+    if (req.method == "rl") policy.load((out / kControllerFile).string());
+    say("resuming at episode " + std::to_string(st.episode + 1) + " with " + std::to_string(st.cache.size()) +
+        " scored candidates");
+  }
+
+  auto score = [&](const Action& a) {
+    const std::string key = action_key(a);
+    if (auto it = st.cache.find(key); it != st.cache.end()) return it->second;
+    const DecodedAction d = space.decode(a);
+    CandidateScore s = latency_only(space, d);
+    if (s.feasible) {
+      const EvaluationResult r = evaluator.evaluate({d.sets, req.finetune_steps, req.eval_examples});
+      s = score_candidate(space, d, r.set_accuracy);
+      s.seconds = r.seconds;
+      ++st.evaluations;
+    }
+    st.cache[key] = s;
+    return s;
+  };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  for (; st.episode < req.episodes; ++st.episode) {
+    Action a;
+    if (req.method == "rl") {
+      a = policy.sample();
+    } else if (req.method == "random") {
+      a = uniform_action(space, rng);
+    } else {  // greedy: the heuristic point first, then one-decision moves kept when not worse
+      a = st.current.empty() ? space.greedy_action() : mutate(space, st.current, rng);
+    }
+    const CandidateScore s = score(a);
+    if (req.method == "rl") policy.update(a, s.reward);
+    if (req.method == "greedy" && (st.current.empty() || s.reward >= st.current_reward)) {
+      st.current = a;
+      st.current_reward = s.reward;
+    }
+    if (s.reward > st.best_reward) {
+      st.best_reward = s.reward;
+      st.best = a;
+    }
+    st.history.push_back({{"episode", st.episode + 1}, {"reward", s.reward}, {"best", st.best_reward},
+                          {"feasible", s.feasible}, {"action", space.describe(a)}});
+    std::ostringstream rs;
+    rs << rng;
+    st.rng = rs.str();
+    if (req.method == "rl") policy.save((out / kControllerFile).string());
+    // The episode counter in the file is the number of finished episodes.
+    ++st.episode;
+    write_file_atomic(state_path.string(), state_json(st, req).dump());
+    --st.episode;
+    if (req.on_episode)
+      req.on_episode(st.episode + 1, req.episodes, s.reward, st.best_reward,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  if (st.best_reward <= -1)
+    throw std::runtime_error("no sampled candidate met the deadline at every level in " + std::to_string(req.episodes) +
+                             " episodes: raise --episodes or --deadline-ms");
+
+  // The best candidate: its sets fine-tuned jointly for longer, written as a pattern run.
+  const DecodedAction best = space.decode(st.best);
+  say("best: " + space.describe(st.best) + "; fine-tuning its " + std::to_string(best.sets.size()) + " sets for " +
+      std::to_string(req.final_steps) + " steps");
+  const fs::path final_dir = out / "final";
+  fs::create_directories(final_dir);
+  copy_tokenizer(req.bp_dir, final_dir.string());
+  const bool resume_final = req.resume && has_checkpoint(final_dir.string());
+  PatternSchedule& sched = evaluator.finetune_final(best.sets, req.final_steps, final_dir.string(), resume_final,
+                                                    req.on_final_step);
+  save_weights(*evaluator.task().module(), (final_dir / "model.safetensors").string());
+  save_pattern_sets((final_dir / kVariantsFile).string(), evaluator.layer_names(), sched.sets());
+  write_run_files(evaluator.config(), final_dir.string());
+
+  json sets = json::array(), set_results = json::array();
+  for (size_t k = 0; k < best.sets.size(); ++k) {
+    const double acc = sched.evaluate_set(k, Split::valid, evaluator.config().train.eval_max_examples).values.at("accuracy");
+    sets.push_back({{"name", best.sets[k].name()}, {"pruning_number", best.sets[k].pruning_number}});
+    set_results.push_back({{"name", best.sets[k].name()},
+                           {"pruning_number", best.sets[k].pruning_number},
+                           {"candidates", best.sets[k].candidates},
+                           {"sparsity", double(best.sets[k].pruning_number) / double(table.tile_cols)},
+                           {"valid_accuracy", acc}});
+  }
+  json level_to_variant = json::object(), levels = json::array();
+  const CandidateScore best_score = st.cache.at(action_key(st.best));
+  for (size_t l = 0; l < space.levels().size(); ++l) {
+    const auto& set = best.sets[static_cast<size_t>(best.level_to_set[l])];
+    level_to_variant[std::to_string(space.levels()[l].khz)] = set.name();
+    levels.push_back({{"khz", space.levels()[l].khz},
+                      {"set", set.name()},
+                      {"latency_ms", space.latency_s(set.pruning_number, l) * 1e3},
+                      {"dense_latency_ms", space.latency_s(0, l) * 1e3},
+                      {"search_accuracy", best_score.level_accuracy.at(l)},
+                      {"final_accuracy", set_results[static_cast<size_t>(best.level_to_set[l])]["valid_accuracy"]}});
+  }
+  json prune_file = {{"method", "pattern"},
+                     {"source", fs::absolute(req.bp_dir).lexically_normal().string()},
+                     {"pattern", {{"tile_rows", table.tile_rows}, {"tile_cols", table.tile_cols},
+                                  {"patterns_per_set", req.patterns_per_set}, {"candidates", req.candidates},
+                                  {"steps", req.final_steps}}},
+                     {"sets", sets},
+                     {"level_to_variant", level_to_variant},
+                     {"device_profile", json::parse(read_text(req.profile_path))}};
+  write_file_atomic((final_dir / kPruneFile).string(), prune_file.dump(2));
+
+  json curve = json::array();
+  for (const auto& h : st.history) curve.push_back({{"episode", h["episode"]}, {"reward", h["reward"]}, {"best", h["best"]}});
+  json summary = {{"method", req.method},
+                  {"seed", req.seed},
+                  {"episodes", req.episodes},
+                  {"evaluations", st.evaluations},
+                  {"deadline_ms", req.deadline_ms},
+                  {"cycle_scale", req.cycle_scale},
+                  {"profile", profile.name},
+                  {"space", space_json(space)},
+                  {"best_reward", st.best_reward},
+                  {"best_action", space.describe(st.best)},
+                  {"sets", set_results},
+                  {"levels", levels},
+                  {"reward_curve", curve},
+                  {"final_dir", final_dir.string()},
+                  {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+  write_file_atomic((out / "search.json").string(), summary.dump(2));
+  return summary;
+}
+
+}  // namespace rt3::train

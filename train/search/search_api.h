@@ -1,0 +1,48 @@
+#pragma once
+// `rt3 search` (RT3.md stage 4), torch-free interface for the CLI. For every DVFS level of a
+// device profile it searches the pruning number and the candidate patterns of that level's set,
+// so that every level meets the latency deadline and accuracy stays as high as possible; then it
+// fine-tunes the best candidate's sets jointly and writes them as a pattern run directory whose
+// rt3_prune.json maps every level to its set (rt3 export turns it into the bundle).
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace rt3::train {
+
+struct SearchRequest {
+  std::string bp_dir;          // block-pruned run directory (rt3 prune bp)
+  std::string profile_path;    // device profile (profiles/*.json)
+  std::string latency_path;    // latency table of the BP model's bundle (rt3 profile)
+  std::string out_dir;
+  double deadline_ms = 0;
+  std::string method = "rl";   // rl | random | greedy
+  int episodes = 40;           // candidates sampled (the budget every method gets)
+  uint64_t seed = 1;
+  int64_t finetune_steps = 8;  // joint fine-tune steps per evaluated candidate
+  int64_t eval_examples = 256; // validation examples per set and candidate
+  int64_t final_steps = 100;   // joint fine-tune of the best candidate
+  double cycle_scale = 1.0;    // device cycles per host cycle (assumption, see docs/search.md)
+  double latency_weight = 0.1;
+  int patterns_per_set = 4;
+  int candidates = 10;
+  double entropy_weight = 0.01;
+  double controller_lr = 0.01;
+  bool resume = false;
+  int threads = 2;
+  std::function<void(const std::string&)> on_message;
+  // episode (1-based), episodes, reward, best reward so far, seconds elapsed
+  std::function<void(int, int, double, double, double)> on_episode;
+  std::function<void(int64_t, int64_t, double)> on_final_step;
+};
+
+// Returns the summary (also written to <out>/search.json). Throws std::runtime_error with a clear
+// message on bad input (deadline that cannot be met, missing files, ...).
+nlohmann::json run_search(const SearchRequest& req);
+
+// The space a request would search, without training anything (for --dry-run and tests).
+nlohmann::json describe_search_space(const SearchRequest& req);
+
+}  // namespace rt3::train
