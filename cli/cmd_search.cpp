@@ -99,10 +99,16 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
     std::printf("%s search, %d episodes (%d trained), best reward %.4f\n", r->method.c_str(), r->episodes,
                 s["evaluations"].get<int>(), s["best_reward"].get<double>());
     std::printf("%-10s %-22s %12s %12s %10s\n", "level MHz", "set", "latency ms", "dense ms", "valid acc");
-    for (const auto& l : s["levels"])
+    for (const auto& l : s["levels"]) {
+      if (l.value("unreachable", false)) {
+        std::printf("%-10.0f %-22s %12s %12s %9.2f%%  (no set meets the deadline here)\n", l["khz"].get<double>() / 1000,
+                    l["set"].get<std::string>().c_str(), "-", "-", l["final_accuracy"].get<double>() * 100);
+        continue;
+      }
       std::printf("%-10.0f %-22s %12.3f %12.3f %9.2f%%\n", l["khz"].get<double>() / 1000, l["set"].get<std::string>().c_str(),
                   l["latency_ms"].get<double>(), l["dense_latency_ms"].get<double>(),
                   l["final_accuracy"].get<double>() * 100);
+    }
     std::printf("deadline %.3f ms; bundle %s; summary %s/search.json\n", r->deadline_ms, bundle.c_str(), r->out_dir.c_str());
     return 0;
   };

@@ -363,9 +363,11 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
     p.variants.push_back(std::move(bv));
   }
   for (auto it = l2v.begin(); it != l2v.end(); ++it) {
-    if (!it.value().is_string() || !variant_names.count(it.value().get<std::string>()))
+    // "base" = the weights as stored (the engine's variant 0): a level fast enough for them.
+    if (!it.value().is_string() ||
+        (it.value().get<std::string>() != "base" && !variant_names.count(it.value().get<std::string>())))
       fail(K::kBadVariants, source,
-           "level_to_variant['" + it.key() + "'] = " + it.value().dump() + " does not name a variant");
+           "level_to_variant['" + it.key() + "'] = " + it.value().dump() + " does not name a variant (or \"base\")");
     p.level_to_variant[it.key()] = it.value().get<std::string>();
   }
 

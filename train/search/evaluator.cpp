@@ -71,6 +71,10 @@ std::vector<PatternSet> CandidateEvaluator::build_sets(const std::vector<SetChoi
     s.pruning_number = c.pruning_number;
     s.loss_weight = 1.0 / static_cast<double>(choices.size());
     for (size_t l = 0; l < layers_.size(); ++l) {
+      if (c.pruning_number == 0) {  // the dense model, trained along: one all-ones pattern
+        s.patterns.push_back(torch::ones({1, opt_.tile_cols}));
+        continue;
+      }
       const torch::Tensor& cand = candidates(l, c.pruning_number);
       std::vector<int64_t> ids;
       for (int id : c.candidates) ids.push_back(std::min<int64_t>(id, cand.size(0) - 1));  // a layer may have fewer

@@ -59,7 +59,10 @@ json space_json(const SearchSpace& s) {
     for (int p : s.pruning_numbers()) per_p[std::to_string(p)] = s.latency_s(p, l) * 1e3;
     levels.push_back({{"khz", s.levels()[l].khz}, {"dense_latency_ms", dense}, {"latency_ms", per_p}});
   }
+  json unreachable = json::array();
+  for (const auto& o : s.unreachable()) unreachable.push_back(o.khz);
   return {{"pruning_numbers", s.pruning_numbers()}, {"decisions", s.decision_sizes().size()},
+          {"unreachable_khz", unreachable},
           {"log10_size", s.log10_size()}, {"log10_unshrunk_size", s.log10_unshrunk_size()},
           {"levels", levels}};
 }
@@ -257,13 +260,17 @@ json run_search(const SearchRequest& req) {
   PatternSchedule& sched = evaluator.finetune_final(best.sets, req.final_steps, final_dir.string(), resume_final,
                                                     req.on_final_step);
   save_weights(*evaluator.task().module(), (final_dir / "model.safetensors").string());
-  save_pattern_sets((final_dir / kVariantsFile).string(), evaluator.layer_names(), sched.sets());
+  std::vector<PatternSet> pattern_sets;  // the dense "base" is the bundle's weights, not a variant
+  for (const auto& ps : sched.sets())
+    if (ps.pruning_number > 0) pattern_sets.push_back(ps);
+  save_pattern_sets((final_dir / kVariantsFile).string(), evaluator.layer_names(), pattern_sets);
   write_run_files(evaluator.config(), final_dir.string());
 
   json sets = json::array(), set_results = json::array();
   for (size_t k = 0; k < best.sets.size(); ++k) {
     const double acc = sched.evaluate_set(k, Split::valid, evaluator.config().train.eval_max_examples).values.at("accuracy");
-    sets.push_back({{"name", best.sets[k].name()}, {"pruning_number", best.sets[k].pruning_number}});
+    if (best.sets[k].pruning_number > 0)
+      sets.push_back({{"name", best.sets[k].name()}, {"pruning_number", best.sets[k].pruning_number}});
     set_results.push_back({{"name", best.sets[k].name()},
                            {"pruning_number", best.sets[k].pruning_number},
                            {"candidates", best.sets[k].candidates},
@@ -281,6 +288,15 @@ json run_search(const SearchRequest& req) {
                       {"dense_latency_ms", space.latency_s(0, l) * 1e3},
                       {"search_accuracy", best_score.level_accuracy.at(l)},
                       {"final_accuracy", set_results[static_cast<size_t>(best.level_to_set[l])]["valid_accuracy"]}});
+  }
+  // Levels no set can serve within the deadline get the sparsest set found (the best effort).
+  size_t sparsest = 0;
+  for (size_t k = 0; k < best.sets.size(); ++k)
+    if (best.sets[k].pruning_number > best.sets[sparsest].pruning_number) sparsest = k;
+  for (const auto& lv : space.unreachable()) {
+    level_to_variant[std::to_string(lv.khz)] = best.sets[sparsest].name();
+    levels.push_back({{"khz", lv.khz}, {"set", best.sets[sparsest].name()}, {"unreachable", true},
+                      {"final_accuracy", set_results[sparsest]["valid_accuracy"]}});
   }
   json prune_file = {{"method", "pattern"},
                      {"source", fs::absolute(req.bp_dir).lexically_normal().string()},

@@ -8,6 +8,7 @@
 namespace rt3::train {
 
 std::string SetChoice::name() const {
+  if (pruning_number == 0) return "base";
   std::string s = "p" + std::to_string(pruning_number) + "_c";
   for (size_t i = 0; i < candidates.size(); ++i) s += (i ? "-" : "") + std::to_string(candidates[i]);
   return s;
@@ -22,28 +23,37 @@ SearchSpace::SearchSpace(const dvfs::Profile& profile, const dvfs::LatencyTable&
   for (const auto& l : table.layers) layers_.push_back(l.name);
   const std::vector<int> all = table.pruning_numbers();
   if (all.empty()) throw std::invalid_argument("the latency table has no pruning number measured for every layer");
-  auto first_feasible = [&](size_t level) {
-    for (int p : all)
-      if (meets_deadline(p, level)) return p;
-    return -1;
-  };
-  const int p_top = first_feasible(levels_.size() - 1);
-  if (p_top < 0) {
-    std::ostringstream m;
-    m << "the deadline of " << o.deadline_s * 1e3 << " ms cannot be met even at " << levels_.back().mhz()
-      << " MHz with the sparsest measured set (p=" << all.back() << ": " << latency_s(all.back(), levels_.size() - 1) * 1e3
-      << " ms predicted); raise --deadline-ms or measure larger pruning numbers";
-    throw std::invalid_argument(m.str());
+  // Levels where even the sparsest measured set misses the deadline cannot be helped by search.
+  {
+    std::vector<dvfs::Opp> reachable;
+    for (size_t l = 0; l < levels_.size(); ++l)
+      (meets_deadline(all.back(), l) ? reachable : unreachable_).push_back(levels_[l]);
+    if (reachable.empty()) {
+      std::ostringstream m;
+      m << "the deadline of " << o.deadline_s * 1e3 << " ms cannot be met even at " << levels_.back().mhz()
+        << " MHz with the sparsest measured set (p=" << all.back() << ": "
+        << latency_s(all.back(), levels_.size() - 1) * 1e3
+        << " ms predicted); raise --deadline-ms or measure larger pruning numbers";
+      throw std::invalid_argument(m.str());
+    }
+    levels_ = reachable;
   }
-  const int p_low = first_feasible(0);
-  const int p_max = p_low < 0 ? all.back() : p_low;
-  for (size_t i = 0; i < all.size(); ++i) {
-    // Keep [p_top, p_max] plus one number past p_max: sparser than any level needs only lowers
-    // accuracy, so a single extra step is enough for the latency term to be explorable.
-    if (all[i] >= p_top && (all[i] <= p_max || (i > 0 && all[i - 1] == p_max))) pns_.push_back(all[i]);
-  }
+  // Per level, the densest options that meet the deadline there (dense itself, p = 0, when it
+  // does) and up to `sparser_options` - 1 sparser ones: a set sparser than its level needs only
+  // lowers accuracy, and a few steps are enough for the latency term to be explored.
+  std::vector<int> with_dense = all;
+  with_dense.insert(with_dense.begin(), 0);
   for (size_t l = 0; l < levels_.size(); ++l) {
-    sizes_.push_back(static_cast<int>(pns_.size()));
+    std::vector<int> opts;
+    for (int p : with_dense)
+      if (static_cast<int>(opts.size()) < o.sparser_options && (!opts.empty() || meets_deadline(p, l))) opts.push_back(p);
+    level_pns_.push_back(opts);
+    for (int p : opts)
+      if (p > 0 && std::find(pns_.begin(), pns_.end(), p) == pns_.end()) pns_.push_back(p);
+  }
+  std::sort(pns_.begin(), pns_.end());
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    sizes_.push_back(static_cast<int>(level_pns_[l].size()));
     for (int k = 0; k < o.patterns_per_set; ++k) sizes_.push_back(o.candidates);
   }
   log10_unshrunk_ = static_cast<double>(levels_.size()) *
@@ -75,8 +85,9 @@ DecodedAction SearchSpace::decode(const Action& a) const {
   const size_t stride = static_cast<size_t>(decisions_per_level());
   for (size_t l = 0; l < levels_.size(); ++l) {
     SetChoice c;
-    c.pruning_number = pns_[static_cast<size_t>(a[l * stride])];
-    for (size_t k = 1; k < stride; ++k) c.candidates.push_back(a[l * stride + k]);
+    c.pruning_number = level_pns_[l][static_cast<size_t>(a[l * stride])];
+    if (c.pruning_number > 0)  // dense has no patterns to choose
+      for (size_t k = 1; k < stride; ++k) c.candidates.push_back(a[l * stride + k]);
     std::sort(c.candidates.begin(), c.candidates.end());
     c.candidates.erase(std::unique(c.candidates.begin(), c.candidates.end()), c.candidates.end());
     per_level.push_back(c);
@@ -105,13 +116,7 @@ bool SearchSpace::meets_deadline(int pruning_number, size_t level) const {
 Action SearchSpace::greedy_action() const {
   Action a;
   for (size_t l = 0; l < levels_.size(); ++l) {
-    int pick = static_cast<int>(pns_.size()) - 1;
-    for (size_t i = 0; i < pns_.size(); ++i)
-      if (meets_deadline(pns_[i], l)) {
-        pick = static_cast<int>(i);
-        break;
-      }
-    a.push_back(pick);
+    a.push_back(0);  // the densest option that meets the deadline at this level
     for (int k = 0; k < opt_.patterns_per_set; ++k) a.push_back(std::min(k, opt_.candidates - 1));
   }
   return a;

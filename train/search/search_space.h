@@ -4,7 +4,7 @@
 // (the CLI prints the space before anything heavy starts; tests run without LibTorch).
 //
 // An action is one integer per decision. For each frequency level, in increasing frequency:
-//   [pruning number index into pruning_numbers, candidate id 1, ..., candidate id patterns_per_set]
+//   [index into level_options(level), candidate id 1, ..., candidate id patterns_per_set]
 // Candidate ids index each layer's candidate patterns at that pruning number, most voted first
 // (train/prune/pattern.h), so id k means "the k-th most important pattern" in every layer; the
 // ids of a level are a multiset (repeats collapse). Levels that decode to the same (pruning
@@ -24,7 +24,7 @@ namespace rt3::train {
 using Action = std::vector<int>;
 
 struct SetChoice {
-  int pruning_number = 0;
+  int pruning_number = 0;       // 0 = the dense base model (no patterns)
   std::vector<int> candidates;  // sorted, distinct
   bool operator<(const SetChoice& o) const {
     return pruning_number != o.pruning_number ? pruning_number < o.pruning_number : candidates < o.candidates;
@@ -32,7 +32,7 @@ struct SetChoice {
   bool operator==(const SetChoice& o) const {
     return pruning_number == o.pruning_number && candidates == o.candidates;
   }
-  std::string name() const;  // "p12_c0-1-3-7"
+  std::string name() const;  // "p12_c0-1-3-7", or "base" for pruning number 0
 };
 
 struct DecodedAction {
@@ -46,18 +46,25 @@ struct SearchSpaceOptions {
   int patterns_per_set = 4;
   int candidates = 10;
   double latency_weight = 0.1;    // beta of the latency term
+  int sparser_options = 4;        // pruning numbers offered per level (the densest feasible first)
 };
 
 class SearchSpace {
  public:
-  // levels: the profile's usable levels of the inference cluster. Pruning numbers: those of the
-  // latency table that can matter: from the smallest that meets the deadline at the highest level
-  // to one past the smallest that meets it at the lowest level. Throws when the deadline cannot
-  // be met at the highest level even by the sparsest measured set.
+  // levels: the profile's usable levels of the inference cluster at which the sparsest measured
+  // set can meet the deadline (the others are unreachable(): no choice there changes anything,
+  // the bundle serves them with the sparsest set found). The shrunken space: at each level only
+  // the pruning numbers the latency table says meet the deadline there, densest first, at most
+  // sparser_options of them. Throws when the deadline cannot be met at the highest level even by
+  // the sparsest measured set.
   SearchSpace(const dvfs::Profile& profile, const dvfs::LatencyTable& table, const SearchSpaceOptions& o);
 
   const std::vector<dvfs::Opp>& levels() const { return levels_; }
+  const std::vector<dvfs::Opp>& unreachable() const { return unreachable_; }
+  // Every pattern pruning number some level offers (no 0), ascending.
   const std::vector<int>& pruning_numbers() const { return pns_; }
+  // Options of level l's pruning-number decision (0 = dense).
+  const std::vector<int>& level_options(size_t l) const { return level_pns_.at(l); }
   const SearchSpaceOptions& options() const { return opt_; }
   // Options of every decision, in action order.
   const std::vector<int>& decision_sizes() const { return sizes_; }
@@ -81,7 +88,9 @@ class SearchSpace {
 
  private:
   std::vector<dvfs::Opp> levels_;
+  std::vector<dvfs::Opp> unreachable_;
   std::vector<int> pns_;
+  std::vector<std::vector<int>> level_pns_;
   std::vector<int> sizes_;
   SearchSpaceOptions opt_;
   const dvfs::LatencyTable* table_;
