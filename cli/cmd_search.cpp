@@ -40,6 +40,9 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--finetune-steps", r->finetune_steps, "Joint fine-tune steps per evaluated candidate")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  cmd->add_option("--finetune-batch", r->finetune_batch, "Batch size of those steps (0 = the BP run's own)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--eval-examples", r->eval_examples, "Validation examples per set per candidate")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));

@@ -34,6 +34,8 @@ EvaluationResult evaluation_result_from_json(const json& j) {
 
 CandidateEvaluator::CandidateEvaluator(const EvaluatorOptions& o, const std::vector<int>& pruning_numbers) : opt_(o) {
   cfg_ = read_run_config(o.bp_dir);
+  // Short fine-tunes: small batches (the final fine-tune of the best candidate uses them too).
+  if (o.batch_size > 0) cfg_.train.batch_size = o.batch_size;
   task_ = make_task(cfg_, o.bp_dir);
   load_weights(*task_->module(), o.bp_dir + "/model.safetensors");
   for (auto& [name, W] : prune::prunable_linears(*task_->module())) {

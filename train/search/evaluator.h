@@ -43,6 +43,7 @@ struct EvaluatorOptions {
   int64_t sample_tiles = 1024;
   uint64_t seed = 1;
   double lr_scale = 0.5;          // fine-tune learning rate = train.lr of the BP run x this
+  int64_t batch_size = 8;         // training batch of the short fine-tunes (0 = the run's own)
 };
 
 class CandidateEvaluator {

@@ -174,7 +174,8 @@ json run_search(const SearchRequest& req) {
   // Candidate patterns are drawn from the BP model itself; the table's own BP layers are the ones
   // the model prunes, so their names must agree.
   CandidateEvaluator evaluator(
-      EvaluatorOptions{req.bp_dir, table.tile_rows, table.tile_cols, req.candidates, 1024, req.seed, 0.5},
+      EvaluatorOptions{req.bp_dir, table.tile_rows, table.tile_cols, req.candidates, 1024, req.seed, 0.5,
+                       req.finetune_batch},
       space.pruning_numbers());
   for (const auto& l : evaluator.layer_names())
     if (std::none_of(table.layers.begin(), table.layers.end(), [&](const dvfs::LayerLatency& t) { return t.name == l; }))
