@@ -9,6 +9,8 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/profile_bundle.h"
+#include "cli/simulate_run.h"
 #include "cli/simulate_plots.h"
 #include "dvfs/latency_table.h"
 #include "dvfs/profile.h"
@@ -16,15 +18,6 @@
 
 namespace rt3::cli {
 namespace {
-
-struct SimulateArgs {
-  std::string profile, latency, workload, plots;
-  double cycle_scale = 1.0;
-  double margin = 0.9;
-  double hysteresis = 0.05;
-  int active_cores = 0;
-  std::optional<double> base_power_mw, min_accuracy;
-};
 
 const std::vector<double> kSensitivityPeriods = {0.05, 0.1, 0.2, 0.5, 1.0};
 const std::vector<double> kSensitivityBase = {0, 100, 300, 500, 1000};
@@ -156,7 +149,7 @@ Runner add_simulate(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("simulate", "Battery life of a periodic workload: dense baselines, schedutil, RT3, battery saver");
   auto a = std::make_shared<SimulateArgs>();
   cmd->add_option("--profile", a->profile, "Device profile JSON (profiles/)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--latency", a->latency, "Latency table JSON (rt3 profile BUNDLE --out FILE)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--latency", a->latency, "Latency table JSON (rt3 profile BUNDLE --out FILE)")->check(CLI::ExistingFile);
   cmd->add_option("--workload", a->workload, "\"period=200ms,deadline=100ms[,duration=10h]\" (units us ms s min h)")->required();
   cmd->add_option("--cycle-scale", a->cycle_scale, "Device cycles per host cycle for the same work (assumption)")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -171,32 +164,49 @@ Runner add_simulate(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--plots", a->plots, "Write battery_charge.svg, levels_sets.svg, energy_per_inference.svg here");
   cmd->add_flag("--json", g.json, "Print JSON");
+  cmd->add_option("--bundle", a->bundle, "Bundle to profile on the fly instead of --latency (rt3 profile)")
+      ->check(CLI::ExistingFile);
   return [a, &g]() {
+    if (a->latency.empty() == a->bundle.empty()) throw std::runtime_error("pass exactly one of --latency FILE or --bundle FILE");
+    dvfs::LatencyTable table;
+    if (!a->bundle.empty()) {
+      ProfileOptions po;
+      po.bundle = a->bundle;
+      po.threads = 1;
+      table = profile_bundle(po, nullptr);
+    } else {
+      table = dvfs::load_latency_table(a->latency);
+    }
     const dvfs::Profile prof = dvfs::load_profile(a->profile);
-    const dvfs::LatencyTable table = dvfs::load_latency_table(a->latency);
-    dvfs::SimulationOptions o;
-    o.workload = dvfs::parse_workload(a->workload);
-    o.cycle_scale = a->cycle_scale;
-    o.base_power_mw = a->base_power_mw;
-    o.min_accuracy = a->min_accuracy;
-    o.margin = a->margin;
-    o.hysteresis = a->hysteresis;
-    o.active_cores = a->active_cores;
-    if (a->hysteresis >= a->margin) throw std::runtime_error("--hysteresis must be smaller than --margin");
-    const dvfs::SimulationResult r = dvfs::simulate(prof, table, o);
-    const auto sens = dvfs::sensitivity(prof, table, o, kSensitivityPeriods, kSensitivityBase);
-    std::vector<std::string> plots;
-    if (!a->plots.empty()) plots = write_simulation_plots(r, a->plots);
+    SimulationRun run = run_simulation(*a, prof, table);
     if (g.json) {
-      nlohmann::json j = result_json(*a, prof, table, o.workload, r, sens);
-      j["plots"] = plots;
-      std::printf("%s\n", j.dump(2).c_str());
+      std::printf("%s\n", run.json.dump(2).c_str());
       return 0;
     }
-    print_human(prof, table, o.workload, r, sens);
-    for (const auto& p : plots) std::printf("wrote %s\n", p.c_str());
+    print_human(prof, table, run.options.workload, run.result, run.sensitivity);
+    for (const auto& p : run.json["plots"]) std::printf("wrote %s\n", p.get<std::string>().c_str());
     return 0;
   };
+}
+
+SimulationRun run_simulation(const SimulateArgs& a, const dvfs::Profile& prof, const dvfs::LatencyTable& table) {
+  SimulationRun run;
+  dvfs::SimulationOptions& o = run.options;
+  o.workload = dvfs::parse_workload(a.workload);
+  o.cycle_scale = a.cycle_scale;
+  o.base_power_mw = a.base_power_mw;
+  o.min_accuracy = a.min_accuracy;
+  o.margin = a.margin;
+  o.hysteresis = a.hysteresis;
+  o.active_cores = a.active_cores;
+  if (a.hysteresis >= a.margin) throw std::runtime_error("--hysteresis must be smaller than --margin");
+  run.result = dvfs::simulate(prof, table, o);
+  run.sensitivity = dvfs::sensitivity(prof, table, o, kSensitivityPeriods, kSensitivityBase);
+  std::vector<std::string> plots;
+  if (!a.plots.empty()) plots = write_simulation_plots(run.result, a.plots);
+  run.json = result_json(a, prof, table, o.workload, run.result, run.sensitivity);
+  run.json["plots"] = plots;
+  return run;
 }
 
 }  // namespace rt3::cli
