@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/demo_device.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "rt3/engine.h"
@@ -169,6 +170,7 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
   struct Opts {
     std::string out = "runs/demo";
     std::string budget = "small";
+    std::string profile = RT3_PROFILES_DIR "/rk3399.json";
     bool resume = false;
   };
   auto o = std::make_shared<Opts>();
@@ -177,6 +179,9 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str()
       ->check(CLI::IsMember({"tiny", "small", "full"}));
   cmd->add_flag("--resume", o->resume, "Skip finished stages and resume an interrupted one");
+  cmd->add_option("--profile", o->profile, "Device profile for the search and the battery simulation")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_flag("--json", g.json, "Print summary.json on stdout");
   return [o, &g]() {
@@ -273,6 +278,15 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
       }
       summary["stages"][st.name] = result;
     }
+    // The device half: latency tables, search (RL vs random), the RT3 bundle, switching, battery.
+    DeviceDemoOptions d;
+    d.out = out;
+    d.budget = o->budget;
+    d.threads = g.threads;
+    d.resume = o->resume;
+    d.profile = o->profile;
+    d.on_message = [](const std::string& m) { std::fprintf(stderr, "[device] %s\n", m.c_str()); };
+    run_device_stages(d, summary);
     summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     write_json_atomic(out / "summary.json", summary);
     if (g.json) std::printf("%s\n", summary.dump(2).c_str());

@@ -1,0 +1,240 @@
+#include "cli/demo_device.h"
+
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+#include "cli/atomic_file.h"
+#include "cli/bench_switch.h"
+#include "cli/profile_bundle.h"
+#include "cli/run_dir.h"
+#include "cli/simulate_run.h"
+#include "dvfs/energy_model.h"
+#include "dvfs/latency_table.h"
+#include "dvfs/profile.h"
+#include "report/svg_plot.h"
+#include "train/api.h"
+#include "train/prune/prune_api.h"
+#include "train/search/search_api.h"
+
+namespace rt3::cli {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// How much work each budget spends on the device half.
+struct Budget {
+  int reps;               // profile repetitions
+  int episodes;           // search candidates, per method
+  int64_t finetune_steps; // per candidate
+  int64_t eval_examples;  // per set and candidate
+  int64_t final_steps;    // joint fine-tune of the best candidate
+  int64_t batch;          // batch of the search's fine-tunes
+  double switch_seconds;  // switch benchmark
+};
+
+Budget budget_of(const std::string& b) {
+  if (b == "tiny") return {3, 3, 1, 16, 2, 4, 0.3};
+  if (b == "small") return {7, 12, 2, 64, 30, 8, 3.0};
+  return {9, 40, 8, 256, 100, 8, 10.0};
+}
+
+json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  if (!f) throw std::runtime_error("cannot read " + p.string());
+  return json::parse(f);
+}
+
+// Runs `fn` as a resumable step: its result is <dir>/stage.json.
+json step(const DeviceDemoOptions& o, const std::string& name, const std::function<json(const fs::path&)>& fn) {
+  const fs::path dir = o.out / name;
+  if (o.resume && fs::exists(dir / "stage.json")) {
+    if (o.on_message) o.on_message(name + ": done earlier, skipped");
+    return read_json(dir / "stage.json");
+  }
+  fs::create_directories(dir);
+  if (o.on_message) o.on_message(name + ": running");
+  json r = fn(dir);
+  write_text_atomic((dir / "stage.json").string(), r.dump(2) + "\n");
+  return r;
+}
+
+double accuracy_of(const json& metrics) { return metrics.at("metrics").at("accuracy").get<double>(); }
+
+// Per usable level of the profile, the predicted device latency (ms) of every variant of a table.
+json latency_per_level(const dvfs::Profile& profile, const dvfs::LatencyTable& t) {
+  json out = json::object();
+  for (const auto& v : t.variants) {
+    json per = json::object();
+    const dvfs::LatencyModel m = t.variant_model(v.name);
+    // Rescaled so the host prediction equals the measurement (as the governor does).
+    const double scale = v.predicted_s > 0 ? v.measured_s / v.predicted_s : 1.0;
+    for (const auto& lv : profile.usable_levels())
+      per[std::to_string(lv.khz)] = dvfs::latency_s(m, static_cast<double>(lv.khz)) * scale * 1e3;
+    out[v.name] = per;
+  }
+  return out;
+}
+
+std::string reward_curve_svg(const json& rl, const json& random) {
+  report::LineChart c;
+  c.title = "Search reward per episode (best so far)";
+  c.x.label = "episode";
+  c.y.label = "reward";
+  for (const auto& [name, s] : {std::pair<std::string, const json*>{"RL (LSTM controller)", &rl}, {"random search", &random}}) {
+    report::Series best{name, {}, {}, true};
+    for (const auto& e : s->at("reward_curve")) {
+      best.x.push_back(e["episode"].get<double>());
+      best.y.push_back(e["best"].get<double>());
+    }
+    c.series.push_back(best);
+  }
+  return report::line_charts_svg({c});
+}
+
+}  // namespace
+
+void run_device_stages(const DeviceDemoOptions& o, json& summary) {
+  const Budget b = budget_of(o.budget);
+  const dvfs::Profile profile = dvfs::load_profile(o.profile);
+  const json& stages = summary.at("stages");
+  const fs::path bp_dir = o.out / o.bp_stage;
+  json device = {{"profile", profile.name}, {"profile_file", o.profile}, {"task", o.task}};
+
+  // 1. Latency tables: the BP model on dense storage (what the search predicts from) and the
+  //    fixed-sparsity pattern bundle of the pattern stage.
+  const json lat = step(o, "latency", [&](const fs::path& dir) {
+    const std::string dense_bundle = (dir / "bp_dense.rt3").string();
+    export_run(bp_dir.string(), dense_bundle, WeightStorage::kDense);
+    ProfileOptions po;
+    po.bundle = dense_bundle;
+    po.threads = 1;
+    po.reps = b.reps;
+    const dvfs::LatencyTable bp = profile_bundle(po, nullptr);
+    write_text_atomic((dir / "bp.latency.json").string(), dvfs::to_json(bp).dump(2));
+    ProfileOptions pp = po;
+    pp.bundle = (o.out / (o.pattern_stage + ".rt3")).string();
+    pp.pruning_numbers = {};
+    const json& pat_stage = stages.at(o.pattern_stage);
+    pp.accuracy["base"] = accuracy_of(pat_stage.at("test"));
+    for (auto it = pat_stage.at("test_sets").begin(); it != pat_stage.at("test_sets").end(); ++it)
+      pp.accuracy[it.key()] = accuracy_of(it.value());
+    const dvfs::LatencyTable pat = profile_bundle(pp, nullptr);
+    write_text_atomic((dir / "pattern.latency.json").string(), dvfs::to_json(pat).dump(2));
+    // The deadline: what the dense model needs at the middle usable level, so the upper levels can
+    // run dense and the lower ones need sparsity. The period leaves the CPU mostly idle between
+    // requests at the top level, as an interactive app would.
+    const auto levels = profile.usable_levels();
+    const double mid = dvfs::latency_s(bp.predict_model({}), static_cast<double>(levels[levels.size() / 2].khz));
+    const double deadline_ms = std::ceil(mid * 1e3 * 10) / 10;
+    return json{{"bp_table", (dir / "bp.latency.json").string()},
+                {"pattern_table", (dir / "pattern.latency.json").string()},
+                {"host_khz", bp.host_khz},
+                {"tokens", bp.tokens},
+                {"bp_dense_ms_host", bp.variants.front().measured_s * 1e3},
+                {"pattern_variants", to_json(pat)["variants"]},
+                {"pattern_latency_per_level_ms", latency_per_level(profile, pat)},
+                {"deadline_ms", deadline_ms},
+                {"period_ms", std::ceil(deadline_ms * 5)}};
+  });
+  device["latency"] = lat;
+  const double deadline_ms = lat.at("deadline_ms").get<double>();
+
+  // 2. The search, RL and random at the same budget.
+  auto search = [&](const std::string& method) {
+    return step(o, "search_" + method, [&](const fs::path& dir) {
+      train::SearchRequest r;
+      r.bp_dir = bp_dir.string();
+      r.profile_path = o.profile;
+      r.latency_path = lat.at("bp_table").get<std::string>();
+      r.out_dir = (dir / "run").string();
+      r.deadline_ms = deadline_ms;
+      r.method = method;
+      r.episodes = b.episodes;
+      r.finetune_steps = b.finetune_steps;
+      r.finetune_batch = b.batch;
+      r.eval_examples = b.eval_examples;
+      r.final_steps = b.final_steps;
+      r.threads = o.threads;
+      r.resume = fs::exists(dir / "run" / "search_state.json");
+      r.on_message = o.on_message;
+      json s = train::run_search(r);
+      const std::string bundle = (dir / "model.rt3").string();
+      export_run(s.at("final_dir").get<std::string>(), bundle);
+      s["bundle"] = bundle;
+      s["bundle_bytes"] = fs::file_size(bundle);
+      return s;
+    });
+  };
+  const json rl = search("rl");
+  const json random = search("random");
+  device["search"] = {{"deadline_ms", deadline_ms},
+                      {"episodes", b.episodes},
+                      {"rl", {{"best_reward", rl["best_reward"]}, {"evaluations", rl["evaluations"]},
+                              {"best_action", rl["best_action"]}, {"reward_curve", rl["reward_curve"]},
+                              {"space", rl["space"]}, {"seconds", rl["seconds"]}}},
+                      {"random", {{"best_reward", random["best_reward"]}, {"evaluations", random["evaluations"]},
+                                  {"best_action", random["best_action"]}, {"reward_curve", random["reward_curve"]},
+                                  {"seconds", random["seconds"]}}}};
+
+  // 3. The RT3 bundle (the RL search's): test accuracy of every set, its latency table with
+  //    them, and switching under load.
+  const json bundle = step(o, "rt3_bundle", [&](const fs::path& dir) {
+    const std::string final_dir = rl.at("final_dir").get<std::string>();
+    train::EvalRequest ev;
+    ev.dir = final_dir;
+    ev.split = "test";
+    ev.threads = o.threads;
+    ProfileOptions po;
+    po.bundle = rl.at("bundle").get<std::string>();
+    po.threads = 1;
+    po.reps = b.reps;
+    json sets = json::object();
+    po.accuracy["base"] = train::evaluate(ev).metrics.values.at("accuracy");
+    sets["base"] = po.accuracy["base"];
+    for (const std::string& name : train::pattern_set_names(final_dir)) {
+      train::EvalRequest sv = ev;
+      sv.variant = name;
+      po.accuracy[name] = train::evaluate(sv).metrics.values.at("accuracy");
+      sets[name] = po.accuracy[name];
+    }
+    const dvfs::LatencyTable t = profile_bundle(po, nullptr);
+    write_text_atomic((dir / "rt3.latency.json").string(), dvfs::to_json(t).dump(2));
+    json sw;
+    if (t.variants.size() > 1) {
+      SwitchBenchOptions so;
+      so.bundle = po.bundle;
+      so.seconds = b.switch_seconds;
+      sw = bench_switch(so);
+      sw.erase("inferences_per_variant");
+    }
+    return json{{"bundle", po.bundle},
+                {"bundle_bytes", rl["bundle_bytes"]},
+                {"table", (dir / "rt3.latency.json").string()},
+                {"test_accuracy", sets},
+                {"variants", to_json(t)["variants"]},
+                {"latency_per_level_ms", latency_per_level(profile, t)},
+                {"levels", rl["levels"]},
+                {"switch", sw}};
+  });
+  device["rt3_bundle"] = bundle;
+
+  // 4. Battery simulation of the RT3 bundle on the device, with plots.
+  const json battery = step(o, "battery", [&](const fs::path& dir) {
+    SimulateArgs a;
+    a.profile = o.profile;
+    const double period = lat.at("period_ms").get<double>();
+    a.workload = "period=" + std::to_string(period) + "ms,deadline=" + std::to_string(deadline_ms) + "ms";
+    a.plots = (dir / "plots").string();
+    const dvfs::LatencyTable t = dvfs::load_latency_table(bundle.at("table").get<std::string>());
+    SimulationRun run = run_simulation(a, profile, t);
+    const std::string curve = (dir / "plots" / "search_reward.svg").string();
+    write_text_atomic(curve, reward_curve_svg(rl, random));
+    run.json["plots"].push_back(curve);
+    return run.json;
+  });
+  device["battery"] = battery;
+  summary["device"] = device;
+}
+
+}  // namespace rt3::cli

@@ -1,0 +1,30 @@
+#pragma once
+// The device half of `rt3 demo` (after the models are trained and pruned): latency tables, the
+// search of one pattern set per DVFS level (RL and random search at the same budget), the RT3
+// bundle with its level-to-set table, the switch benchmark, and the battery simulation. Each step
+// writes <out>/<step>/stage.json and is skipped when it exists and --resume is given.
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace rt3::cli {
+
+struct DeviceDemoOptions {
+  std::filesystem::path out;
+  std::string budget = "small";       // tiny | small | full
+  int threads = 2;
+  bool resume = false;
+  std::string profile;                // device profile file
+  std::string task = "spam";          // classifier the device half runs on
+  std::string dense_stage = "spam", bp_stage = "spam_bp", pattern_stage = "spam_pat";
+  // Messages for the one progress display of the demo.
+  std::function<void(const std::string&)> on_message;
+};
+
+// Runs the steps; `summary` holds the earlier stages' results (stages.<name>) and receives
+// summary["device"] (keys in docs/demo.md). Throws std::runtime_error on failure.
+void run_device_stages(const DeviceDemoOptions& o, nlohmann::json& summary);
+
+}  // namespace rt3::cli
