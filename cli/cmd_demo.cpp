@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/demo_device.h"
+#include "cli/demo_report.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "rt3/engine.h"
@@ -288,10 +289,14 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
     d.on_message = [](const std::string& m) { std::fprintf(stderr, "[device] %s\n", m.c_str()); };
     run_device_stages(d, summary);
     summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    summary["commit"] = RT3_GIT_COMMIT;
+    summary["claims"] = demo_claims(summary);
+    summary["report"] = (out / "report.html").string();
+    write_demo_report(summary, out);
     write_json_atomic(out / "summary.json", summary);
     if (g.json) std::printf("%s\n", summary.dump(2).c_str());
-    else std::printf("demo finished in %s; summary in %s\n", format_duration(summary["seconds"]).c_str(),
-                     (out / "summary.json").string().c_str());
+    else std::printf("demo finished in %s; report %s, summary %s\n", format_duration(summary["seconds"]).c_str(),
+                     (out / "report.html").string().c_str(), (out / "summary.json").string().c_str());
     return 0;
   };
 }
