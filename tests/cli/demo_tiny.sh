@@ -53,6 +53,45 @@ for n in ("p50", "p75"):
     lt = s["stages"]["spam_pat"]["test_sets"][n]["metrics"]["accuracy"]
     assert abs(rv["test_accuracy"] - lt) <= 1.0 / rv["test_examples"] + 1e-12, (n, rv, lt)
     assert s["stages"]["lm_pat"]["runtime"]["variants"][n]["generate_ms_per_token_median"] > 0
+# Device half: the search bundle maps every usable level of the profile to a set it has; the
+# latency tables' predictions stay near their measurements; the battery ratios are the ratios of
+# the policies' lives; the claims table is computed from these numbers; the report shows them.
+d = s["device"]
+rb = d["rt3_bundle"]
+names = {v["name"] for v in rb["variants"]}
+assert "base" in names and set(rb["test_accuracy"]) == names, (names, rb["test_accuracy"])
+lv = {l["khz"] for l in rb["levels"]}
+prof = json.load(open(d["profile_file"]))
+inf = [c for c in prof["clusters"] if c["name"] == prof.get("inference_cluster", c["name"])][0]
+assert lv <= {o["khz"] for o in inf["opps"]} and len(lv) >= 1, lv
+for l in rb["levels"]:
+    assert l["set"] in names, l
+    if not l.get("unreachable"):
+        assert l["latency_ms"] <= d["search"]["deadline_ms"] + 1e-9, l
+for m in ("rl", "random"):
+    c = d["search"][m]["reward_curve"]
+    assert len(c) == d["search"]["episodes"], (m, len(c))
+    assert abs(max(e["reward"] for e in c) - d["search"][m]["best_reward"]) < 1e-12, m
+    assert all(c[i]["best"] <= c[i + 1]["best"] for i in range(len(c) - 1)), m
+sw = rb["switch"]
+assert sw["ok"] and sw["check"]["mismatches"] == 0 and sw["switch_latency_us"]["p50"] <= sw["switch_latency_us"]["p99"], sw
+b = d["battery"]
+life = {p["id"]: p["projected_life_h"] for p in b["policies"]}
+for k, base in (("rt3_over_max_dense", "max_dense"), ("rt3_over_min_dense", "min_dense")):
+    assert abs(b["ratios"][k] - life["rt3"] / life[base]) < 1e-6 * b["ratios"][k], (k, b["ratios"], life)
+claims = {c["id"]: c for c in s["claims"]}
+assert set(claims) == {"switch_time", "battery_life", "lm_accuracy_loss", "distilbert_accuracy_loss"}, claims.keys()
+assert claims["battery_life"]["value"] == b["ratios"]["rt3_over_max_dense"]
+assert claims["battery_life"]["met"] == (b["ratios"]["rt3_over_max_dense"] >= 4 and [p for p in b["policies"] if p["id"] == "rt3"][0]["miss_rate"] == 0)
+assert claims["switch_time"]["met"] == (sw["switch_latency_us"]["p99"] / 1e3 <= 45)
+worst = max((s["stages"]["spam"]["test"]["metrics"]["accuracy"] - a) * 100 for a in rb["test_accuracy"].values())
+assert abs(claims["distilbert_accuracy_loss"]["value"] - worst) < 1e-9, (claims, worst)
+html = open(s["report"]).read()
+assert html.count("<svg") >= 5, html.count("<svg")
+for needle in ("Published RT3 claims", "Battery life", "Run-time switching", "Search of one set", "Assumptions"):
+    assert needle in html, needle
+for c in s["claims"]:
+    assert c["claim"] in html.replace("&lt;", "<").replace("&gt;", ">"), c["claim"]
 print("summary consistent")
 PY
 start=$(date +%s)
