@@ -155,7 +155,7 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
        "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
        "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.met{color:#0a0;font-weight:bold}"
        ".miss{color:#c00;font-weight:bold}.note{color:#666;font-size:.9em}h2{border-bottom:1px solid #ddd;margin-top:2em}"
-       "svg{max-width:100%;height:auto}</style></head><body>\n";
+       "svg{max-width:100%;height:auto}table.kv td{text-align:left}</style></head><body>\n";
   h << "<h1>RT3 demo report</h1>\n<p>RT3 runs Transformer NLP models on devices whose CPU frequency changes: one set of "
        "block-pruned weights carries several pattern-pruned variants of different sparsity, a search picks one variant "
        "per DVFS frequency level so every level meets a latency deadline, and the runtime switches variants in "
@@ -163,7 +163,7 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
 
   // What was run, on what.
   const json& lat = dev["latency"];
-  h << "<h2>What was run</h2><table>"
+  h << "<h2>What was run</h2><table class=kv>"
     << "<tr><td>machine</td><td>" << esc(cpu_model()) << ", " << std::thread::hardware_concurrency() << " cores, "
     << fmt(lat["host_khz"].get<double>() / 1000, "%.0f") << " MHz</td></tr>"
     << "<tr><td>rt3</td><td>" << RT3_VERSION_STRING << " (commit " << esc(summary.value("commit", "unknown")) << ")</td></tr>"
@@ -241,7 +241,9 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
   for (const auto& p : bat["plots"])
     if (p.get<std::string>().find("search_reward") != std::string::npos) h << inline_svg(p);
   h << "<table><tr><th>level</th><th>set</th><th>predicted ms</th><th>dense ms</th><th>valid accuracy</th></tr>";
-  for (const auto& l : rb["levels"])
+  std::vector<json> by_level(rb["levels"].begin(), rb["levels"].end());
+  std::sort(by_level.begin(), by_level.end(), [](const json& a, const json& b) { return a["khz"] < b["khz"]; });
+  for (const auto& l : by_level)
     h << "<tr><td>" << mhz(std::to_string(l["khz"].get<int64_t>())) << " MHz</td><td>" << esc(l["set"]) << "</td><td>"
       << (l.contains("latency_ms") ? fmt(l["latency_ms"].get<double>(), "%.3f") : "unreachable") << "</td><td>"
       << (l.contains("dense_latency_ms") ? fmt(l["dense_latency_ms"].get<double>(), "%.3f") : "-") << "</td><td>"
