@@ -86,7 +86,7 @@ double PolicySearch::update(const std::vector<int>& action, double reward) {
   return advantage;
 }
 
-void PolicySearch::save(const std::string& path) const {
+void PolicySearch::save(const std::string& path, int64_t episodes) const {
   torch::serialize::OutputArchive ar;
   net_->save(ar);
   torch::serialize::OutputArchive oa;
@@ -97,12 +97,13 @@ void PolicySearch::save(const std::string& path) const {
   const std::string rng_text = rng.str();
   ar.write("rng", torch::tensor(std::vector<uint8_t>(rng_text.begin(), rng_text.end())));
   ar.write("baseline", torch::tensor({baseline_, has_baseline_ ? 1.0 : 0.0}, torch::kFloat64));
+  ar.write("episodes", torch::tensor({episodes}, torch::kLong));
   const std::string tmp = path + ".tmp";
   ar.save_to(tmp);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
 }
 
-void PolicySearch::load(const std::string& path) {
+int64_t PolicySearch::load(const std::string& path) {
   torch::serialize::InputArchive ar;
   ar.load_from(path);
   net_->load(ar);
@@ -117,6 +118,9 @@ void PolicySearch::load(const std::string& path) {
   in >> rng_;
   baseline_ = base[0].item<double>();
   has_baseline_ = base[1].item<double>() > 0.5;
+  torch::Tensor episodes;
+  ar.read("episodes", episodes);
+  return episodes[0].item<int64_t>();
 }
 
 }  // namespace rt3::train

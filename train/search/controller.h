@@ -43,9 +43,10 @@ class PolicySearch {
   // Most likely action (argmax per decision, fed forward greedily).
   std::vector<int> argmax();
 
-  // Whole state (weights, optimizer, baseline, RNG) to/from a file, for resume.
-  void save(const std::string& path) const;
-  void load(const std::string& path);
+  // Whole state (weights, optimizer, baseline, RNG) to/from a file, for resume, tagged with the
+  // number of episodes it has seen; load() returns that number.
+  void save(const std::string& path, int64_t episodes = 0) const;
+  int64_t load(const std::string& path);
 
  private:
   // Log-probability sum and entropy sum of `action` (also used to sample when sampling = true).

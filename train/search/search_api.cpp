@@ -161,6 +161,8 @@ json run_search(const SearchRequest& req) {
   const fs::path state_path = out / kStateFile;
   if (!req.resume && fs::exists(state_path))
     throw std::runtime_error("'" + req.out_dir + "' already holds a search: pass --resume to continue it or choose another --out");
+  if (!req.resume && fs::exists(out) && !fs::is_empty(out))
+    throw std::runtime_error("'" + req.out_dir + "' exists and is not empty: choose another --out");
   fs::create_directories(out);
   auto say = [&](const std::string& m) {
     if (req.on_message) req.on_message(m);
@@ -171,6 +173,14 @@ json run_search(const SearchRequest& req) {
         << " actions (10^" << space.log10_unshrunk_size() << " before shrinking)";
   say(intro.str());
 
+  State st;
+  std::mt19937_64 rng(req.seed);
+  const bool resuming = req.resume && fs::exists(state_path);
+  if (resuming) {  // checked before anything slow starts
+    st = state_from_json(read_json_file(state_path.string()), req);
+    std::istringstream in(st.rng);
+    in >> rng;
+  }
   // Candidate patterns are drawn from the BP model itself; the table's own BP layers are the ones
   // the model prunes, so their names must agree.
   CandidateEvaluator evaluator(
@@ -182,17 +192,21 @@ json run_search(const SearchRequest& req) {
       throw std::runtime_error("the latency table " + req.latency_path + " has no layer " + l +
                                ": profile the bundle exported from this BP run");
 
-  State st;
-  std::mt19937_64 rng(req.seed);
   ControllerOptions co;
   co.entropy_weight = req.entropy_weight;
   co.lr = req.controller_lr;
   PolicySearch policy(space.decision_sizes(), co, req.seed);
-  if (req.resume && fs::exists(state_path)) {
-    st = state_from_json(read_json_file(state_path.string()), req);
-    std::istringstream in(st.rng);
-    in >> rng;
-    if (req.method == "rl") policy.load((out / kControllerFile).string());
+  if (resuming) {
+    if (req.method == "rl") {
+      // The controller is written next to the state, then moved into place after the state: a
+      // kill in between leaves a pending file that already matches the state.
+      const fs::path pending = out / (std::string(kControllerFile) + ".pending");
+      if (fs::exists(pending) && policy.load(pending.string()) == st.episode) fs::rename(pending, out / kControllerFile);
+      const int64_t seen = policy.load((out / kControllerFile).string());
+      if (seen != st.episode)
+        throw std::runtime_error("--resume: " + (out / kControllerFile).string() + " has seen " + std::to_string(seen) +
+                                 " episodes but the search state " + std::to_string(st.episode));
+    }
     say("resuming at episode " + std::to_string(st.episode + 1) + " with " + std::to_string(st.cache.size()) +
         " scored candidates");
   }
@@ -237,11 +251,13 @@ json run_search(const SearchRequest& req) {
     std::ostringstream rs;
     rs << rng;
     st.rng = rs.str();
-    if (req.method == "rl") policy.save((out / kControllerFile).string());
-    // The episode counter in the file is the number of finished episodes.
+    // The episode counter in the files is the number of finished episodes.
+    const fs::path pending = out / (std::string(kControllerFile) + ".pending");
+    if (req.method == "rl") policy.save(pending.string(), st.episode + 1);
     ++st.episode;
     write_file_atomic(state_path.string(), state_json(st, req).dump());
     --st.episode;
+    if (req.method == "rl") fs::rename(pending, out / kControllerFile);
     if (req.on_episode)
       req.on_episode(st.episode + 1, req.episodes, s.reward, st.best_reward,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -18,7 +18,8 @@ SearchSpace::SearchSpace(const dvfs::Profile& profile, const dvfs::LatencyTable&
     : levels_(profile.usable_levels()), opt_(o), table_(&table) {
   if (!(o.deadline_s > 0)) throw std::invalid_argument("the deadline must be > 0");
   if (!(o.cycle_scale > 0)) throw std::invalid_argument("cycle_scale must be > 0");
-  if (o.patterns_per_set < 1 || o.candidates < 1) throw std::invalid_argument("patterns_per_set and candidates must be >= 1");
+  if (o.patterns_per_set < 1 || o.candidates < 1 || o.sparser_options < 1)
+    throw std::invalid_argument("patterns_per_set, candidates and sparser_options must be >= 1");
   if (levels_.empty()) throw std::invalid_argument(profile.name + ": no usable frequency level");
   for (const auto& l : table.layers) layers_.push_back(l.name);
   const std::vector<int> all = table.pruning_numbers();
@@ -46,7 +47,7 @@ SearchSpace::SearchSpace(const dvfs::Profile& profile, const dvfs::LatencyTable&
   for (size_t l = 0; l < levels_.size(); ++l) {
     std::vector<int> opts;
     for (int p : with_dense)
-      if (static_cast<int>(opts.size()) < o.sparser_options && (!opts.empty() || meets_deadline(p, l))) opts.push_back(p);
+      if (static_cast<int>(opts.size()) < o.sparser_options && meets_deadline(p, l)) opts.push_back(p);
     level_pns_.push_back(opts);
     for (int p : opts)
       if (p > 0 && std::find(pns_.begin(), pns_.end(), p) == pns_.end()) pns_.push_back(p);
