@@ -3,6 +3,7 @@
 // (tests/runtime/test_engine_variants.cpp, test_bundle_variants.cpp) and the test tools
 // (tests/tools/make_variant_bundle.cpp, tests/tools/variant_stress.cpp, which must not link
 // anything but rt3_runtime). Header-only; depends on the runtime only.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -131,6 +132,7 @@ struct VariantModel {
   Weights weights;
   std::vector<VariantRecipe> recipes;
   std::vector<PatternSet> sets;  // [i] = recipes[i]
+  int64_t tokenizer_max_len = 12;
 
   std::vector<format::TensorSpec> required() const {
     return type == format::BundleModelType::kTransformerLm ? format::required_tensors(lm)
@@ -149,7 +151,7 @@ struct VariantModel {
       bw.set_distilbert(bert);
       t.type = format::TokenizerType::kWordPiece;
       t.lowercase = true;
-      t.max_len = 12;
+      t.max_len = tokenizer_max_len;
       bw.set_tokenizer(t, kVariantVocab);
     }
     for (const auto& s : required()) bw.add_f32(s.name, s.shape, w.at(s.name));
@@ -174,6 +176,53 @@ inline VariantModel make_variant_bert(uint32_t seed = 11, std::vector<VariantRec
   m.recipes = std::move(recipes);
   for (size_t i = 0; i < m.recipes.size(); ++i)
     m.sets.push_back(random_pattern_set(m.required(), m.recipes[i], seed * 1000 + static_cast<uint32_t>(i) * 100));
+  return m;
+}
+
+// n_patterns distinct random patterns that each prune exactly `pruned` of tile_cols columns (a
+// pattern set as rt3 prune pattern makes them: one pruning number per set), random tile ids.
+inline kernels::PatternWeights exact_pattern_weights(int64_t out, int64_t in, int64_t tile, int64_t n_patterns,
+                                                     int64_t pruned, uint32_t seed) {
+  std::mt19937 rng(seed);
+  kernels::PatternWeights p;
+  p.out_features = out;
+  p.in_features = in;
+  p.tile_rows = p.tile_cols = tile;
+  p.n_patterns = n_patterns;
+  for (int64_t k = 0; k < n_patterns; ++k) {
+    std::vector<uint8_t> pattern(static_cast<size_t>(tile), 1);
+    std::vector<int64_t> cols(static_cast<size_t>(tile));
+    for (int64_t c = 0; c < tile; ++c) cols[static_cast<size_t>(c)] = c;
+    std::shuffle(cols.begin(), cols.end(), rng);
+    for (int64_t i = 0; i < pruned; ++i) pattern[static_cast<size_t>(cols[static_cast<size_t>(i)])] = 0;
+    p.patterns.insert(p.patterns.end(), pattern.begin(), pattern.end());
+  }
+  p.tile_pattern.resize(static_cast<size_t>(p.n_row_tiles() * p.n_col_tiles()));
+  for (uint8_t& t : p.tile_pattern) t = static_cast<uint8_t>(rng() % static_cast<uint32_t>(n_patterns));
+  return p;
+}
+
+// A small (not tiny) classifier whose three variants prune every Linear with 16x16 tiles at
+// exactly 8, 12 and 14 columns per tile: big enough that its latency is the kernels' (for the
+// latency-table tests), 128-token inputs.
+inline VariantModel make_uniform_variant_bert(uint32_t seed = 31) {
+  VariantModel m;
+  m.type = format::BundleModelType::kDistilBertClassifier;
+  m.bert = tiny_variant_bert();
+  m.bert.dim = 128;
+  m.bert.hidden_dim = 512;
+  m.bert.n_heads = 4;
+  m.bert.max_position_embeddings = 128;
+  m.tokenizer_max_len = 128;
+  m.weights = random_model_weights(m.required(), seed);
+  const std::pair<const char*, int64_t> sets[] = {{"p50", 8}, {"p75", 12}, {"p88", 14}};
+  for (const auto& [name, pruned] : sets) {
+    m.recipes.push_back({name, 16, 16, 4, 0.0, false});
+    PatternSet set;
+    for (const format::TensorSpec& s : format::prunable_weights(m.required()))
+      set[s.name] = exact_pattern_weights(s.shape[0], s.shape[1], 16, 4, pruned, seed++);
+    m.sets.push_back(std::move(set));
+  }
   return m;
 }
 

@@ -3,6 +3,8 @@
 //   make_variant_bundle OUT.rt3                      tiny DistilBERT classifier with 3 variants
 //   make_variant_bundle OUT.rt3 --lm TOKENIZER.model tiny Transformer LM with that SentencePiece model
 //   make_variant_bundle OUT.rt3 --plain              the classifier without variants
+//   make_variant_bundle OUT.rt3 --uniform            a small classifier, 3 variants of one tile shape
+//                                                    and one pruning number each (rt3 profile tests)
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -14,7 +16,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --lm TOKENIZER.model]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --lm TOKENIZER.model]\n", argv[0]);
     return 2;
   }
   try {
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
       const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       const auto vocab = static_cast<int64_t>(rt3::SpmModel::from_bytes(bytes).vocab_size());
       rt3::test_util::make_variant_lm(bytes, vocab).write(out);
+    } else if (mode == "--uniform") {
+      rt3::test_util::make_uniform_variant_bert().write(out);
     } else if (mode == "--plain") {
       rt3::test_util::make_variant_bert().write_reference(out, 0);
     } else if (mode.empty()) {
