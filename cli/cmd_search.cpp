@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
+#include "report/svg_plot.h"
 #include "train/search/search_api.h"
 
 namespace rt3::cli {
@@ -95,6 +96,23 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
     s["bundle"] = bundle;
     write_text_atomic((fs::path(r->out_dir) / "reward_curve.json").string(),
                       nlohmann::json{{"method", r->method}, {"seed", r->seed}, {"curve", s["reward_curve"]}}.dump(2) + "\n");
+    {  // The reward curve as a picture: every sampled candidate and the best so far.
+      report::LineChart c;
+      c.title = r->method + " search: reward per episode";
+      c.x.label = "episode";
+      c.y.label = "reward";
+      report::Series each{"sampled", {}, {}, false}, best{"best so far", {}, {}, true};
+      for (const auto& e : s["reward_curve"]) {
+        each.x.push_back(e["episode"].get<double>());
+        each.y.push_back(e["reward"].get<double>());
+        best.x.push_back(e["episode"].get<double>());
+        best.y.push_back(e["best"].get<double>());
+      }
+      c.series = {each, best};
+      const std::string svg = (fs::path(r->out_dir) / "reward_curve.svg").string();
+      write_text_atomic(svg, report::line_charts_svg({c}));
+      s["reward_curve_svg"] = svg;
+    }
     if (g.json) {
       std::printf("%s\n", s.dump(2).c_str());
       return 0;

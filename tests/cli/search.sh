@@ -83,6 +83,8 @@ assert curve["method"] == method and len(curve["curve"]) == episodes, curve
 assert [c["episode"] for c in curve["curve"]] == list(range(1, episodes + 1))
 best = [c["best"] for c in curve["curve"]]
 assert best == sorted(best) and abs(best[-1] - s["best_reward"]) < 1e-12, best
+svg = open(out + "/reward_curve.svg").read()
+assert svg.lstrip().startswith("<") and "<svg" in svg and svg.rstrip().endswith("</svg>"), svg[:200]
 # The bundle: every level maps to "base" or one of its variants, and the sets of search.json.
 b = json.load(open(sys.argv[5]))
 variants = {v["name"] for v in b["variants"]}

@@ -21,9 +21,9 @@ struct SearchRequest {
   std::string method = "rl";   // rl | random | greedy
   int episodes = 40;           // candidates sampled (the budget every method gets)
   uint64_t seed = 1;
-  int64_t finetune_steps = 8;  // joint fine-tune steps per evaluated candidate
+  int64_t finetune_steps = 4;  // joint fine-tune steps per evaluated candidate
   int64_t finetune_batch = 8;  // their batch size (0 = the BP run's own)
-  int64_t eval_examples = 256; // validation examples per set and candidate
+  int64_t eval_examples = 128; // validation examples per set and candidate
   int64_t final_steps = 100;   // joint fine-tune of the best candidate
   double cycle_scale = 1.0;    // device cycles per host cycle (assumption, see docs/search.md)
   double latency_weight = 0.1;
