@@ -195,10 +195,11 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
     auto blas = train::loaded_blas();
     json summary = {{"budget", o->budget}, {"threads", g.threads}, {"blas", blas.name}, {"stages", json::object()}};
     const auto stages = stages_for(o->budget);
+    const int total = static_cast<int>(stages.size()) + kDeviceSteps;
     for (size_t i = 0; i < stages.size(); ++i) {
       const Stage& st = stages[i];
       const fs::path dir = out / st.name;
-      const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(stages.size()) + "] " + st.name;
+      const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(total) + "] " + st.name;
       json result;
       if (o->resume && fs::exists(dir / "stage.json")) {
         std::ifstream f(dir / "stage.json");
@@ -286,7 +287,9 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
     d.threads = g.threads;
     d.resume = o->resume;
     d.profile = o->profile;
-    d.on_message = [](const std::string& m) { std::fprintf(stderr, "[device] %s\n", m.c_str()); };
+    d.first_index = static_cast<int>(stages.size()) + 1;
+    d.total = total;
+    d.on_message = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
     run_device_stages(d, summary);
     summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     summary["commit"] = RT3_GIT_COMMIT;

@@ -57,12 +57,15 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--latency-weight", r->latency_weight, "Weight of the latency term in the reward")->capture_default_str();
   cmd->add_option("--entropy-weight", r->entropy_weight, "RL: entropy bonus")->capture_default_str();
   cmd->add_option("--controller-lr", r->controller_lr, "RL: controller learning rate")->capture_default_str();
+  auto* separate = cmd->add_flag("--separate-heads", "RL: one softmax head per decision (default: the candidate "
+                                 "decisions of every level share one head)");
   cmd->add_flag("--resume", r->resume, "Continue the search in --out after a kill");
   cmd->add_flag("--dry-run", *dry, "Print the search space and the predicted latencies, train nothing");
   cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_flag("--json", g.json, "Print the summary as JSON");
-  return [r, dry, &g]() {
+  return [r, dry, separate, &g]() {
     r->threads = g.threads;
+    r->share_heads = separate->count() == 0;
     if (*dry) {
       std::printf("%s\n", train::describe_search_space(*r).dump(2).c_str());
       return 0;

@@ -19,6 +19,9 @@ struct DeviceDemoOptions {
   std::string profile;                // device profile file
   std::string task = "spam";          // classifier the device half runs on
   std::string dense_stage = "spam", bp_stage = "spam_bp", pattern_stage = "spam_pat";
+  // Position of the device steps in the demo's one numbering ("[7/11] latency"): the first
+  // step's number and the total number of stages.
+  int first_index = 1, total = 5;
   // Messages for the one progress display of the demo.
   std::function<void(const std::string&)> on_message;
 };
@@ -26,5 +29,7 @@ struct DeviceDemoOptions {
 // Runs the steps; `summary` holds the earlier stages' results (stages.<name>) and receives
 // summary["device"] (keys in docs/demo.md). Throws std::runtime_error on failure.
 void run_device_stages(const DeviceDemoOptions& o, nlohmann::json& summary);
+// Number of device steps run_device_stages runs.
+constexpr int kDeviceSteps = 5;
 
 }  // namespace rt3::cli

@@ -188,6 +188,8 @@ TEST(SearchSpace, ConcreteShrunkenSpace) {
   EXPECT_EQ(s.pruning_numbers(), (std::vector<int>{2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(s.decisions_per_level(), 4);
   EXPECT_EQ(s.decision_sizes(), (std::vector<int>{3, 5, 5, 5, 4, 5, 5, 5, 4, 5, 5, 5}));
+  // Controller sharing: every candidate decision in group 0, each level's pruning number its own.
+  EXPECT_EQ(s.decision_groups(), (std::vector<int>{1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0}));
   const double log10 = std::log10(3.0) + 2 * std::log10(4.0) + 9 * std::log10(5.0);
   EXPECT_NEAR(s.log10_size(), log10, 1e-12);
   EXPECT_NEAR(s.size() / (3.0 * 4 * 4 * std::pow(5.0, 9)), 1.0, 1e-9);

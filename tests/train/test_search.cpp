@@ -154,3 +154,23 @@ TEST(PolicySearch, EvaluationRequestAndResultJsonRoundTrip) {
 }
 
 }  // namespace
+
+// Shared heads: decisions of one group use one head and embedding, so a preference learned at one
+// position shows at the others. Bandit: reward 1 when all four same-sized decisions pick option 2.
+TEST(PolicySearch, SharedHeadsLearnAcrossPositions) {
+  const std::vector<int> sizes = {5, 5, 5, 5};
+  auto all_two = [](const std::vector<int>& a) {
+    double r = 0;
+    for (int v : a) r += v == 2 ? 0.25 : 0.0;
+    return r;
+  };
+  PolicySearch shared(sizes, ControllerOptions{}, 4, {0, 0, 0, 0});
+  for (int round = 0; round < 200; ++round) {
+    const auto a = shared.sample();
+    shared.update(a, all_two(a));
+  }
+  EXPECT_EQ(shared.argmax(), (std::vector<int>{2, 2, 2, 2}));
+  // A group must not mix decisions of different sizes, and needs one id per decision.
+  EXPECT_THROW(PolicySearch({3, 4}, ControllerOptions{}, 1, {0, 0}), std::invalid_argument);
+  EXPECT_THROW(PolicySearch({3, 4}, ControllerOptions{}, 1, {0}), std::invalid_argument);
+}

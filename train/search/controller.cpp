@@ -1,17 +1,32 @@
 #include "train/search/controller.h"
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
 namespace rt3::train {
 
-ControllerImpl::ControllerImpl(const std::vector<int>& sizes, const ControllerOptions& o) {
+ControllerImpl::ControllerImpl(const std::vector<int>& sizes, const ControllerOptions& o, const std::vector<int>& groups) {
+  if (!groups.empty() && groups.size() != sizes.size())
+    throw std::invalid_argument("controller: one group id per decision is needed");
   cell = register_module("cell", torch::nn::LSTMCell(o.embedding, o.hidden));
   start = register_parameter("start", torch::zeros({1, o.embedding}));
+  std::map<int, size_t> group_module;
   for (size_t i = 0; i < sizes.size(); ++i) {
-    embeddings.push_back(register_module("emb" + std::to_string(i), torch::nn::Embedding(sizes[i], o.embedding)));
-    heads.push_back(register_module("head" + std::to_string(i), torch::nn::Linear(o.hidden, sizes[i])));
+    const int g = groups.empty() ? static_cast<int>(i) : groups[i];
+    auto it = group_module.find(g);
+    if (it != group_module.end()) {
+      if (heads[it->second]->options.out_features() != sizes[i])
+        throw std::invalid_argument("controller: decisions of one group must have the same number of options");
+      module_of.push_back(it->second);
+      continue;
+    }
+    const size_t m = heads.size();
+    group_module[g] = m;
+    module_of.push_back(m);
+    embeddings.push_back(register_module("emb" + std::to_string(m), torch::nn::Embedding(sizes[i], o.embedding)));
+    heads.push_back(register_module("head" + std::to_string(m), torch::nn::Linear(o.hidden, sizes[i])));
   }
   // Small initial logits: the untrained policy is close to uniform, i.e. starts as random search.
   torch::NoGradGuard ng;
@@ -21,11 +36,12 @@ ControllerImpl::ControllerImpl(const std::vector<int>& sizes, const ControllerOp
   }
 }
 
-PolicySearch::PolicySearch(const std::vector<int>& sizes, const ControllerOptions& o, uint64_t seed)
+PolicySearch::PolicySearch(const std::vector<int>& sizes, const ControllerOptions& o, uint64_t seed,
+                           const std::vector<int>& groups)
     : sizes_(sizes), opt_(o), net_(nullptr), rng_(seed) {
   if (sizes.empty()) throw std::invalid_argument("the controller needs at least one decision");
   torch::manual_seed(seed);
-  net_ = Controller(sizes, o);
+  net_ = Controller(sizes, o, groups);
   optim_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(o.lr));
 }
 
@@ -36,7 +52,8 @@ std::pair<torch::Tensor, torch::Tensor> PolicySearch::run(std::vector<int>& acti
   if (sampling) action.assign(sizes_.size(), 0);
   for (size_t i = 0; i < sizes_.size(); ++i) {
     std::tie(h, c) = net_->cell(x, std::make_tuple(h, c));
-    const torch::Tensor logits = net_->heads[i](h).squeeze(0) / opt_.temperature;
+    const size_t m = net_->module_of[i];
+    const torch::Tensor logits = net_->heads[m](h).squeeze(0) / opt_.temperature;
     const torch::Tensor lp = torch::log_softmax(logits, 0);
     if (sampling) {
       const torch::Tensor probs = lp.exp().detach();
@@ -51,7 +68,7 @@ std::pair<torch::Tensor, torch::Tensor> PolicySearch::run(std::vector<int>& acti
     if (action[i] < 0 || action[i] >= sizes_[i]) throw std::invalid_argument("action outside the decision's options");
     logp = logp + lp[action[i]];
     entropy = entropy - (lp.exp() * lp).sum();
-    x = net_->embeddings[i](torch::tensor({static_cast<int64_t>(action[i])}, torch::kLong));
+    x = net_->embeddings[m](torch::tensor({static_cast<int64_t>(action[i])}, torch::kLong));
   }
   return {logp, entropy};
 }

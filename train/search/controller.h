@@ -22,17 +22,22 @@ struct ControllerOptions {
 };
 
 struct ControllerImpl : torch::nn::Module {
-  ControllerImpl(const std::vector<int>& decision_sizes, const ControllerOptions& o);
+  // groups[i]: decisions of one group share their embedding and softmax head (they must have the
+  // same number of options), so what is learned about an option in one place applies in all
+  // (e.g. "candidate pattern 3 is good" at every level). Empty = every decision its own group.
+  ControllerImpl(const std::vector<int>& decision_sizes, const ControllerOptions& o, const std::vector<int>& groups = {});
   torch::nn::LSTMCell cell{nullptr};
   torch::Tensor start;  // learned input of the first step
-  std::vector<torch::nn::Embedding> embeddings;
-  std::vector<torch::nn::Linear> heads;
+  std::vector<torch::nn::Embedding> embeddings;  // per group
+  std::vector<torch::nn::Linear> heads;          // per group
+  std::vector<size_t> module_of;                 // decision -> group module index
 };
 TORCH_MODULE(Controller);
 
 class PolicySearch {
  public:
-  PolicySearch(const std::vector<int>& decision_sizes, const ControllerOptions& o, uint64_t seed);
+  PolicySearch(const std::vector<int>& decision_sizes, const ControllerOptions& o, uint64_t seed,
+               const std::vector<int>& groups = {});
 
   // Samples an action (one option per decision) from the current policy.
   std::vector<int> sample();

@@ -83,12 +83,16 @@ json state_json(const State& s, const SearchRequest& req) {
   json cache = json::object();
   for (const auto& [k, v] : s.cache) cache[k] = to_json(v);
   return {{"method", req.method}, {"seed", req.seed},       {"episode", s.episode},   {"cache", cache},
+          {"share_heads", req.share_heads},
           {"history", s.history}, {"best", s.best},         {"best_reward", s.best_reward},
           {"current", s.current}, {"current_reward", s.current_reward}, {"evaluations", s.evaluations},
           {"rng", s.rng}};
 }
 
 State state_from_json(const json& j, const SearchRequest& req) {
+  if (j.value("share_heads", true) != req.share_heads)
+    throw std::runtime_error("--resume: the search in " + req.out_dir + " was started " +
+                             (req.share_heads ? "with --separate-heads" : "without --separate-heads") + "; use the same");
   if (j.at("method") != req.method || j.at("seed").get<uint64_t>() != req.seed)
     throw std::runtime_error("--resume: the search in " + req.out_dir + " was started with method " +
                              j.at("method").dump() + " seed " + j.at("seed").dump() + "; use the same");
@@ -195,7 +199,7 @@ json run_search(const SearchRequest& req) {
   ControllerOptions co;
   co.entropy_weight = req.entropy_weight;
   co.lr = req.controller_lr;
-  PolicySearch policy(space.decision_sizes(), co, req.seed);
+  PolicySearch policy(space.decision_sizes(), co, req.seed, req.share_heads ? space.decision_groups() : std::vector<int>{});
   if (resuming) {
     if (req.method == "rl") {
       // The controller is written next to the state, then moved into place after the state: a

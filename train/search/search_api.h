@@ -31,6 +31,7 @@ struct SearchRequest {
   int candidates = 10;
   double entropy_weight = 0.01;
   double controller_lr = 0.01;
+  bool share_heads = true;     // RL: one head for every candidate decision (docs/search.md)
   bool resume = false;
   int threads = 2;
   std::function<void(const std::string&)> on_message;

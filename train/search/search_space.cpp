@@ -69,6 +69,15 @@ double SearchSpace::log10_size() const {
   return s;
 }
 
+std::vector<int> SearchSpace::decision_groups() const {
+  std::vector<int> g;
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    g.push_back(1 + static_cast<int>(l));
+    for (int k = 0; k < opt_.patterns_per_set; ++k) g.push_back(0);
+  }
+  return g;
+}
+
 void SearchSpace::check(const Action& a) const {
   if (a.size() != sizes_.size())
     throw std::invalid_argument("action has " + std::to_string(a.size()) + " decisions, the space " +

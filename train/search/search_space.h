@@ -69,6 +69,9 @@ class SearchSpace {
   // Options of every decision, in action order.
   const std::vector<int>& decision_sizes() const { return sizes_; }
   int decisions_per_level() const { return 1 + opt_.patterns_per_set; }
+  // Controller parameter sharing: every candidate decision is group 0 (same options everywhere);
+  // each level's pruning-number decision is its own group (its options differ per level).
+  std::vector<int> decision_groups() const;
   // Number of distinct actions (product of decision sizes), as a double (it is huge).
   double size() const;
   // log10 of the same, and of the unshrunk space (all measured pruning numbers) for the report.
