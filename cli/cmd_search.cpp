@@ -22,7 +22,9 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
       "or random / greedy baselines at the same budget); writes the sets, their fine-tuned weights and a bundle");
   auto r = std::make_shared<train::SearchRequest>();
   auto dry = std::make_shared<bool>(false);
-  cmd->add_option("--checkpoint", r->bp_dir, "Block-pruned run directory (rt3 prune bp --out DIR)")
+  cmd->add_option("--checkpoint", r->bp_dir,
+                  "Starting weights: a pattern run (rt3 prune pattern; recommended, its weights tolerate sparsity) or a "
+                  "block-pruned run (rt3 prune bp)")
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--profile", r->profile_path, "Device profile (profiles/*.json)")->required()->check(CLI::ExistingFile);

@@ -157,7 +157,11 @@ void run_device_stages(const DeviceDemoOptions& o, json& summary) {
   auto search = [&](const std::string& method, int index) {
     return step(o, index, "search_" + method, [&](const fs::path& dir) {
       train::SearchRequest r;
-      r.bp_dir = bp_dir.string();
+      // The search starts from the pattern stage's jointly trained shared weights (they already
+      // tolerate 62-88 % sparsity), so a 2-step fine-tune can rank candidates; from the BP
+      // weights every set above ~80 % collapsed to the majority class and the search could not
+      // tell p13 from p15 (docs/search.md).
+      r.bp_dir = (o.out / o.pattern_stage).string();
       r.profile_path = o.profile;
       r.latency_path = lat.at("bp_table").get<std::string>();
       r.out_dir = (dir / "run").string();
