@@ -38,7 +38,7 @@ struct Budget {
 
 Budget budget_of(const std::string& b) {
   if (b == "tiny") return {3, 3, 1, 16, 2, 4, 0.3};
-  if (b == "small") return {7, 12, 2, 64, 30, 8, 3.0};
+  if (b == "small") return {5, 10, 2, 64, 20, 8, 3.0};  // fits make demo's 25 minutes
   return {9, 40, 8, 256, 100, 8, 10.0};
 }
 
