@@ -293,6 +293,7 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
     run_device_stages(d, summary);
     summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     summary["commit"] = RT3_GIT_COMMIT;
+    summary["resumed"] = o->resume;  // then `seconds` covers only the stages this invocation ran
     summary["claims"] = demo_claims(summary);
     summary["report"] = (out / "report.html").string();
     write_demo_report(summary, out);

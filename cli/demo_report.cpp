@@ -174,7 +174,9 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
     << lat["tokens"].get<int64_t>() << " tokens) every " << fmt(lat["period_ms"].get<double>(), "%.1f") << " ms, deadline "
     << fmt(lat["deadline_ms"].get<double>(), "%.2f") << " ms (the larger of the dense latency at the middle usable level "
        "and an 81 %-sparse set's at the lowest); RT3 may use only sets within 1.5 points of dense accuracy</td></tr>"
-    << "<tr><td>total time</td><td>" << fmt(summary.value("seconds", 0.0) / 60, "%.1f") << " min</td></tr></table>\n";
+    << "<tr><td>time</td><td>" << fmt(summary.value("seconds", 0.0) / 60, "%.1f") << " min"
+    << (summary.value("resumed", false) ? " (this invocation, run with --resume: stages done earlier not counted)" : "")
+    << "</td></tr></table>\n";
 
   // Claims.
   h << "<h2>Published RT3 claims vs this run</h2><table><tr><th>claim</th><th>published</th><th>ours</th><th>verdict</th></tr>";
