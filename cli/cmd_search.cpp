@@ -59,6 +59,15 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--latency-weight", r->latency_weight, "Weight of the latency term in the reward")->capture_default_str();
   cmd->add_option("--entropy-weight", r->entropy_weight, "RL: entropy bonus")->capture_default_str();
   cmd->add_option("--controller-lr", r->controller_lr, "RL: controller learning rate")->capture_default_str();
+  cmd->add_option("--credit", r->credit,
+                  "RL: level = each level's decisions learn from that level's own accuracy and speed; total = from the "
+                  "whole reward")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"level", "total"}));
+  cmd->add_option("--batch", r->batch, "Candidates per round: one controller update over them; evaluated in parallel "
+                                       "when workers are connected")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   auto* separate = cmd->add_flag("--separate-heads", "RL: one softmax head per decision (default: the candidate "
                                  "decisions of every level share one head)");
   cmd->add_flag("--resume", r->resume, "Continue the search in --out after a kill");

@@ -129,13 +129,13 @@ assert all(l["set"] == "base" for l in s["levels"]), s["levels"]' "$T/generous/s
 # (Keys are sorted and only the top level's "episode" precedes "history": the first match is it.)
 episode_of() { { grep -o '"episode":[0-9]*' "$T/killed/search_state.json" 2>/dev/null || echo :0; } | head -n 1 | cut -d: -f2; }
 # Slower episodes here (more fine-tune steps) so the kill lands in the middle.
-"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --episodes 8 --out "$T/killed" > /dev/null 2>&1 &
+"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --batch 2 --episodes 8 --out "$T/killed" > /dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 6000); do [ "$(episode_of)" -ge 2 ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
 kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 cp "$T/killed/search_state.json" "$T/before.json"
 echo "killed after episode $(episode_of)"
-"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --episodes 8 --out "$T/killed" --resume > /dev/null 2> "$T/resume.log" || { cat "$T/resume.log"; exit 1; }
+"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --batch 2 --episodes 8 --out "$T/killed" --resume > /dev/null 2> "$T/resume.log" || { cat "$T/resume.log"; exit 1; }
 grep -q "resuming at episode" "$T/resume.log" || { echo "FAIL: no resume message"; cat "$T/resume.log"; exit 1; }
 python3 - "$T/before.json" "$T/killed/search_state.json" "$T/killed/search.json" <<'PY'
 import json, sys
@@ -155,7 +155,7 @@ PY
 check_search "$T/killed" rl 8
 # Every evaluation depends only on its request, and the controller's weights, optimizer and RNG are
 # restored: the resumed search samples and scores what an uninterrupted one does.
-"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --episodes 8 --out "$T/straight" > /dev/null 2>&1
+"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --batch 2 --episodes 8 --out "$T/straight" > /dev/null 2>&1
 python3 - "$T/straight/search_state.json" "$T/killed/search_state.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p))["history"] for p in sys.argv[1:3])
@@ -190,6 +190,8 @@ expect_fail "already holds a search" \
   "$RT3" search "${BAD[@]}" --checkpoint "$T/bp" --deadline-ms "$DEADLINE" --out "$T/rl"
 expect_fail "was started with method \"random\"" \
   "$RT3" search "${BAD[@]}" --checkpoint "$T/bp" --deadline-ms "$DEADLINE" --out "$T/random" --method rl --resume
+expect_fail "was started with --credit level --batch 2; use the same" \
+  "$RT3" search "${BAD[@]}" --checkpoint "$T/bp" --deadline-ms "$DEADLINE" --out "$T/killed" --method rl --resume
 expect_fail "is not a run directory" \
   "$RT3" search "${BAD[@]}" --checkpoint "$T" --deadline-ms "$DEADLINE" --out "$T/bad3"
 for d in bad1 bad2 bad3; do [ ! -e "$T/$d/search_state.json" ] || { echo "FAIL: $d left a search behind"; exit 1; }; done

@@ -412,6 +412,18 @@ TEST(SearchSpace, RewardIsMeanAccuracyPlusBetaTimesMeanSpeedup) {
                          (1 - hand_latency(5, 1.5e6) / hand_latency(0, 1.5e6)) +
                          (1 - hand_latency(2, 2e6) / hand_latency(0, 2e6));
   EXPECT_NEAR(se.reward, (0.6 + 0.6 + 0.5) / 3 + beta * speed_e / 3, 1e-12);
+  // Split by level (the RL controller's per-level credit): each level's own accuracy and speed-up,
+  // whose mean is the reward.
+  const std::vector<double> lr = train::level_rewards(s, sc);
+  ASSERT_EQ(lr.size(), 3u);
+  EXPECT_NEAR(lr[0], 0.7 + beta * (1 - lat1000 / hand_latency(0, 1e6)), 1e-12);
+  EXPECT_NEAR(lr[1], 0.8 + beta * (1 - lat1500 / hand_latency(0, 1.5e6)), 1e-12);
+  EXPECT_NEAR(lr[2], 0.9, 1e-12);
+  EXPECT_NEAR((lr[0] + lr[1] + lr[2]) / 3, sc.reward, 1e-12);
+  EXPECT_THROW(train::level_rewards(s, lo), std::invalid_argument);  // nothing trained: no accuracy
+  CandidateScore missed = lo;
+  missed.feasible = false;
+  EXPECT_EQ(train::level_rewards(s, missed), (std::vector<double>{-1, -1, -1}));
   // Sparser sets earn more latency reward at equal accuracy.
   const DecodedAction sparse = s.decode({2, 0, 0, 0, /**/ 3, 0, 0, 0, /**/ 3, 0, 0, 0});
   const DecodedAction dense = s.decode({0, 0, 0, 0, /**/ 0, 0, 0, 0, /**/ 0, 0, 0, 0});

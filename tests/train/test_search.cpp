@@ -174,3 +174,85 @@ TEST(PolicySearch, SharedHeadsLearnAcrossPositions) {
   EXPECT_THROW(PolicySearch({3, 4}, ControllerOptions{}, 1, {0, 0}), std::invalid_argument);
   EXPECT_THROW(PolicySearch({3, 4}, ControllerOptions{}, 1, {0}), std::invalid_argument);
 }
+
+// Per-segment credit: two independent bandits in one policy, each segment rewarded on its own.
+// Decisions 0-1 are segment 0 (reward 1 when they are (2, 1)); decision 2 is segment 1 (reward 1
+// when it is 0).
+namespace {
+std::vector<double> two_bandits(const std::vector<int>& a) {
+  return {a[0] == 2 && a[1] == 1 ? 1.0 : 0.0, a[2] == 0 ? 1.0 : 0.0};
+}
+}  // namespace
+
+TEST(PolicySearch, SegmentAdvantagesUseTheirOwnBaselines) {
+  ControllerOptions o;
+  o.baseline_decay = 0.5;
+  PolicySearch p(kSizes, o, 2, {}, {0, 0, 1});
+  EXPECT_EQ(p.segments(), 2);
+  // The first batch sets the baselines to its mean: advantages are the deviations from it.
+  auto adv = p.update({{0, 0, 0}, {1, 1, 1}}, {{0.2, 1.0}, {0.6, 0.0}});
+  ASSERT_EQ(adv.size(), 2u);
+  EXPECT_NEAR(adv[0][0], -0.2, 1e-12);
+  EXPECT_NEAR(adv[0][1], 0.5, 1e-12);
+  EXPECT_NEAR(adv[1][0], 0.2, 1e-12);
+  EXPECT_NEAR(adv[1][1], -0.5, 1e-12);
+  EXPECT_NEAR(p.baseline(0), 0.4, 1e-12);
+  EXPECT_NEAR(p.baseline(1), 0.5, 1e-12);
+  // One move per batch, towards the batch mean: 0.5 x 0.4 + 0.5 x 1.0.
+  adv = p.update({{2, 1, 0}}, {{1.0, 1.0}});
+  EXPECT_NEAR(adv[0][0], 0.6, 1e-12);
+  EXPECT_NEAR(adv[0][1], 0.5, 1e-12);
+  EXPECT_NEAR(p.baseline(0), 0.7, 1e-12);
+  EXPECT_NEAR(p.baseline(1), 0.75, 1e-12);
+  // Wrong shapes are refused: one reward per segment, one reward vector per action, ids in order.
+  EXPECT_THROW(p.update({{0, 0, 0}}, {{1.0}}), std::invalid_argument);
+  EXPECT_THROW(p.update({0, 0, 0}, 1.0), std::invalid_argument);
+  EXPECT_THROW(p.update({{0, 0, 0}, {1, 1, 1}}, {{1.0, 1.0}}), std::invalid_argument);
+  EXPECT_THROW(PolicySearch(kSizes, o, 1, {}, {0, 2, 1}), std::invalid_argument);
+  EXPECT_THROW(PolicySearch(kSizes, o, 1, {}, {1, 0, 0}), std::invalid_argument);
+  EXPECT_THROW(PolicySearch(kSizes, o, 1, {}, {0, 1}), std::invalid_argument);
+}
+
+TEST(PolicySearch, SegmentCreditLearnsTwoBanditsAtOnceAlsoInBatches) {
+  for (int batch : {1, 4}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    PolicySearch p(kSizes, ControllerOptions{}, 5, {}, {0, 0, 1});
+    double last = 0;
+    const int rounds = 1200 / batch;
+    for (int round = 0; round < rounds; ++round) {
+      std::vector<std::vector<int>> actions;
+      std::vector<std::vector<double>> rewards;
+      for (int b = 0; b < batch; ++b) {
+        actions.push_back(p.sample());
+        rewards.push_back(two_bandits(actions.back()));
+        if (round >= rounds - 100 / batch) last += (rewards.back()[0] + rewards.back()[1]) / 2 / (100 / batch * batch);
+      }
+      p.update(actions, rewards);
+    }
+    const auto best = p.argmax();
+    EXPECT_EQ(best[0], 2);
+    EXPECT_EQ(best[1], 1);
+    EXPECT_EQ(best[2], 0);
+    // Uniformly: (1/12 + 1/2) / 2 = 0.29.
+    EXPECT_GT(last, 0.6);
+  }
+}
+
+TEST(PolicySearch, SaveLoadKeepsEverySegmentBaseline) {
+  rt3::test_util::TempDir tmp("rt3_policy_seg");
+  const std::string path = tmp.file("controller.pt");
+  PolicySearch a(kSizes, ControllerOptions{}, 3, {}, {0, 0, 1});
+  for (int i = 0; i < 20; ++i) {
+    const auto x = a.sample();
+    a.update({x}, {two_bandits(x)});
+  }
+  a.save(path, 20);
+  PolicySearch b(kSizes, ControllerOptions{}, 99, {}, {0, 0, 1});
+  EXPECT_EQ(b.load(path), 20);
+  EXPECT_EQ(b.baseline(0), a.baseline(0));
+  EXPECT_EQ(b.baseline(1), a.baseline(1));
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(a.sample(), b.sample());
+  // A controller with another number of segments says so instead of loading half a state.
+  PolicySearch one(kSizes, ControllerOptions{}, 1);
+  EXPECT_THROW(one.load(path), std::runtime_error);
+}

@@ -37,9 +37,20 @@ ControllerImpl::ControllerImpl(const std::vector<int>& sizes, const ControllerOp
 }
 
 PolicySearch::PolicySearch(const std::vector<int>& sizes, const ControllerOptions& o, uint64_t seed,
-                           const std::vector<int>& groups)
+                           const std::vector<int>& groups, const std::vector<int>& segments)
     : sizes_(sizes), opt_(o), net_(nullptr), rng_(seed) {
   if (sizes.empty()) throw std::invalid_argument("the controller needs at least one decision");
+  if (!segments.empty() && segments.size() != sizes.size())
+    throw std::invalid_argument("controller: one segment id per decision is needed");
+  int n_segments = 1;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const int s = segments.empty() ? 0 : segments[i];
+    if (s < 0 || s > n_segments) throw std::invalid_argument("controller: segment ids must be 0, 1, 2, ... in order of first use");
+    if (s == n_segments) ++n_segments;
+    segment_of_.push_back(s);
+  }
+  if (!segments.empty() && segments[0] != 0) throw std::invalid_argument("controller: the first segment id must be 0");
+  baselines_.assign(static_cast<size_t>(n_segments), 0.0);
   torch::manual_seed(seed);
   net_ = Controller(sizes, o, groups);
   optim_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(o.lr));
@@ -48,8 +59,10 @@ PolicySearch::PolicySearch(const std::vector<int>& sizes, const ControllerOption
 std::pair<torch::Tensor, torch::Tensor> PolicySearch::run(std::vector<int>& action, bool sampling, bool greedy) {
   torch::Tensor x = net_->start;
   torch::Tensor h = torch::zeros({1, opt_.hidden}), c = torch::zeros({1, opt_.hidden});
-  torch::Tensor logp = torch::zeros({}), entropy = torch::zeros({});
+  std::vector<torch::Tensor> logp;
+  torch::Tensor entropy = torch::zeros({});
   if (sampling) action.assign(sizes_.size(), 0);
+  if (action.size() != sizes_.size()) throw std::invalid_argument("action has the wrong number of decisions");
   for (size_t i = 0; i < sizes_.size(); ++i) {
     std::tie(h, c) = net_->cell(x, std::make_tuple(h, c));
     const size_t m = net_->module_of[i];
@@ -66,11 +79,11 @@ std::pair<torch::Tensor, torch::Tensor> PolicySearch::run(std::vector<int>& acti
       }
     }
     if (action[i] < 0 || action[i] >= sizes_[i]) throw std::invalid_argument("action outside the decision's options");
-    logp = logp + lp[action[i]];
+    logp.push_back(lp[action[i]]);
     entropy = entropy - (lp.exp() * lp).sum();
     x = net_->embeddings[m](torch::tensor({static_cast<int64_t>(action[i])}, torch::kLong));
   }
-  return {logp, entropy};
+  return {torch::stack(logp), entropy};
 }
 
 std::vector<int> PolicySearch::sample() {
@@ -88,19 +101,43 @@ std::vector<int> PolicySearch::argmax() {
 }
 
 double PolicySearch::update(const std::vector<int>& action, double reward) {
-  if (!has_baseline_) {
-    baseline_ = reward;
+  if (segments() != 1) throw std::invalid_argument("controller: this policy has segments; pass one reward per segment");
+  return update(std::vector<std::vector<int>>{action}, {{reward}})[0][0];
+}
+
+std::vector<std::vector<double>> PolicySearch::update(const std::vector<std::vector<int>>& actions,
+                                                      const std::vector<std::vector<double>>& segment_rewards) {
+  if (actions.empty() || actions.size() != segment_rewards.size())
+    throw std::invalid_argument("controller: one reward vector per action is needed");
+  const size_t n_seg = baselines_.size();
+  std::vector<double> batch_mean(n_seg, 0.0);
+  for (const auto& r : segment_rewards) {
+    if (r.size() != n_seg) throw std::invalid_argument("controller: one reward per segment is needed");
+    for (size_t s = 0; s < n_seg; ++s) batch_mean[s] += r[s] / double(actions.size());
+  }
+  if (!has_baseline_) {  // the first rewards are the baseline: no push before anything is known
+    baselines_ = batch_mean;
     has_baseline_ = true;
   }
-  const double advantage = reward - baseline_;
-  std::vector<int> a = action;
-  auto [logp, entropy] = run(a, false, false);
-  torch::Tensor loss = -advantage * logp - opt_.entropy_weight * entropy / static_cast<double>(sizes_.size());
+  std::vector<std::vector<double>> advantages;
+  torch::Tensor loss = torch::zeros({});
+  const torch::Tensor segment_index = torch::tensor(segment_of_, torch::kLong);
+  for (size_t b = 0; b < actions.size(); ++b) {
+    std::vector<double> adv(n_seg);
+    for (size_t s = 0; s < n_seg; ++s) adv[s] = segment_rewards[b][s] - baselines_[s];
+    std::vector<int> a = actions[b];
+    auto [logp, entropy] = run(a, false, false);
+    const torch::Tensor per_decision = torch::tensor(adv, torch::kFloat32).index_select(0, segment_index);
+    loss = loss - (per_decision * logp).sum() - opt_.entropy_weight * entropy / static_cast<double>(sizes_.size());
+    advantages.push_back(std::move(adv));
+  }
+  loss = loss / static_cast<double>(actions.size());
   optim_->zero_grad();
   loss.backward();
   optim_->step();
-  baseline_ = opt_.baseline_decay * baseline_ + (1 - opt_.baseline_decay) * reward;
-  return advantage;
+  for (size_t s = 0; s < n_seg; ++s)
+    baselines_[s] = opt_.baseline_decay * baselines_[s] + (1 - opt_.baseline_decay) * batch_mean[s];
+  return advantages;
 }
 
 void PolicySearch::save(const std::string& path, int64_t episodes) const {
@@ -113,7 +150,8 @@ void PolicySearch::save(const std::string& path, int64_t episodes) const {
   rng << rng_;
   const std::string rng_text = rng.str();
   ar.write("rng", torch::tensor(std::vector<uint8_t>(rng_text.begin(), rng_text.end())));
-  ar.write("baseline", torch::tensor({baseline_, has_baseline_ ? 1.0 : 0.0}, torch::kFloat64));
+  ar.write("baselines", torch::tensor(baselines_, torch::kFloat64));
+  ar.write("has_baseline", torch::tensor({has_baseline_ ? 1.0 : 0.0}, torch::kFloat64));
   ar.write("episodes", torch::tensor({episodes}, torch::kLong));
   const std::string tmp = path + ".tmp";
   ar.save_to(tmp);
@@ -127,14 +165,18 @@ int64_t PolicySearch::load(const std::string& path) {
   torch::serialize::InputArchive oa;
   ar.read("optimizer", oa);
   optim_->load(oa);
-  torch::Tensor rng, base;
+  torch::Tensor rng, base, has_base;
   ar.read("rng", rng);
-  ar.read("baseline", base);
+  ar.read("baselines", base);
+  ar.read("has_baseline", has_base);
+  if (base.numel() != static_cast<int64_t>(baselines_.size()))
+    throw std::runtime_error(path + " holds a controller with " + std::to_string(base.numel()) + " reward segments, this one has " +
+                             std::to_string(baselines_.size()));
   const auto* b = rng.data_ptr<uint8_t>();
   std::istringstream in(std::string(b, b + rng.numel()));
   in >> rng_;
-  baseline_ = base[0].item<double>();
-  has_baseline_ = base[1].item<double>() > 0.5;
+  for (size_t s = 0; s < baselines_.size(); ++s) baselines_[s] = base[static_cast<int64_t>(s)].item<double>();
+  has_baseline_ = has_base[0].item<double>() > 0.5;
   torch::Tensor episodes;
   ar.read("episodes", episodes);
   return episodes[0].item<int64_t>();

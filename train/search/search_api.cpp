@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -83,7 +84,7 @@ json state_json(const State& s, const SearchRequest& req) {
   json cache = json::object();
   for (const auto& [k, v] : s.cache) cache[k] = to_json(v);
   return {{"method", req.method}, {"seed", req.seed},       {"episode", s.episode},   {"cache", cache},
-          {"share_heads", req.share_heads},
+          {"share_heads", req.share_heads}, {"credit", req.credit}, {"batch", req.batch},
           {"history", s.history}, {"best", s.best},         {"best_reward", s.best_reward},
           {"current", s.current}, {"current_reward", s.current_reward}, {"evaluations", s.evaluations},
           {"rng", s.rng}};
@@ -93,6 +94,10 @@ State state_from_json(const json& j, const SearchRequest& req) {
   if (j.value("share_heads", true) != req.share_heads)
     throw std::runtime_error("--resume: the search in " + req.out_dir + " was started " +
                              (req.share_heads ? "with --separate-heads" : "without --separate-heads") + "; use the same");
+  if (j.value("credit", std::string("total")) != req.credit || j.value("batch", 1) != req.batch)
+    throw std::runtime_error("--resume: the search in " + req.out_dir + " was started with --credit " +
+                             j.value("credit", std::string("total")) + " --batch " + std::to_string(j.value("batch", 1)) +
+                             "; use the same");
   if (j.at("method") != req.method || j.at("seed").get<uint64_t>() != req.seed)
     throw std::runtime_error("--resume: the search in " + req.out_dir + " was started with method " +
                              j.at("method").dump() + " seed " + j.at("seed").dump() + "; use the same");
@@ -142,6 +147,9 @@ void check_request(const SearchRequest& req) {
   if (req.method != "rl" && req.method != "random" && req.method != "greedy")
     throw std::runtime_error("--method must be rl, random or greedy (got '" + req.method + "')");
   if (req.episodes < 1) throw std::runtime_error("--episodes must be >= 1");
+  if (req.batch < 1) throw std::runtime_error("--batch must be >= 1");
+  if (req.credit != "level" && req.credit != "total")
+    throw std::runtime_error("--credit must be level or total (got '" + req.credit + "')");
   if (!(req.deadline_ms > 0)) throw std::runtime_error("--deadline-ms must be > 0");
   if (!fs::exists(fs::path(req.bp_dir) / "model.safetensors"))
     throw std::runtime_error("'" + req.bp_dir + "' is not a run directory (no model.safetensors); pass the rt3 prune bp output");
@@ -199,7 +207,12 @@ json run_search(const SearchRequest& req) {
   ControllerOptions co;
   co.entropy_weight = req.entropy_weight;
   co.lr = req.controller_lr;
-  PolicySearch policy(space.decision_sizes(), co, req.seed, req.share_heads ? space.decision_groups() : std::vector<int>{});
+  std::vector<int> segments;  // per decision: its level, when each level is credited with its own reward
+  if (req.credit == "level")
+    for (size_t i = 0; i < space.decision_sizes().size(); ++i)
+      segments.push_back(static_cast<int>(i) / space.decisions_per_level());
+  PolicySearch policy(space.decision_sizes(), co, req.seed, req.share_heads ? space.decision_groups() : std::vector<int>{},
+                      segments);
   if (resuming) {
     if (req.method == "rl") {
       // The controller is written next to the state, then moved into place after the state: a
@@ -215,56 +228,104 @@ json run_search(const SearchRequest& req) {
         " scored candidates");
   }
 
-  auto score = [&](const Action& a) {
-    const std::string key = action_key(a);
-    if (auto it = st.cache.find(key); it != st.cache.end()) return it->second;
-    const DecodedAction d = space.decode(a);
-    CandidateScore s = latency_only(space, d);
-    if (s.feasible) {
-      const EvaluationResult r = evaluator.evaluate({d.sets, req.finetune_steps, req.eval_examples});
-      s = score_candidate(space, d, r.set_accuracy);
-      s.seconds = r.seconds;
+  // Scores a batch of actions: cached ones from the cache, the feasible rest trained.
+  auto score_all = [&](const std::vector<Action>& actions) {
+    std::vector<CandidateScore> scores(actions.size());
+    std::vector<EvaluationRequest> requests;
+    std::vector<size_t> trained;
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (auto it = st.cache.find(action_key(actions[i])); it != st.cache.end()) {
+        scores[i] = it->second;
+        continue;
+      }
+      const DecodedAction d = space.decode(actions[i]);
+      scores[i] = latency_only(space, d);
+      if (!scores[i].feasible) continue;
+      requests.push_back({d.sets, req.finetune_steps, req.eval_examples});
+      trained.push_back(i);
+    }
+    std::vector<EvaluationResult> results;
+    for (const auto& r : requests) results.push_back(evaluator.evaluate(r));
+    for (size_t k = 0; k < trained.size(); ++k) {
+      const size_t i = trained[k];
+      scores[i] = score_candidate(space, space.decode(actions[i]), results[k].set_accuracy);
+      scores[i].seconds = results[k].seconds;
       ++st.evaluations;
     }
-    st.cache[key] = s;
-    return s;
+    for (size_t i = 0; i < actions.size(); ++i) st.cache[action_key(actions[i])] = scores[i];
+    return scores;
+  };
+  auto rl_rewards = [&](const CandidateScore& s) {
+    return req.credit == "level" ? level_rewards(space, s) : std::vector<double>{s.reward};
   };
 
+  // Every round proposes up to --batch actions not scored before (so each method spends its budget
+  // on new candidates). The RL controller also learns from the samples it drew that were already
+  // scored: they cost nothing and are on-policy. After 20 tries a repeated action is accepted.
+  const int kTries = 20;
   const auto t0 = std::chrono::steady_clock::now();
-  for (; st.episode < req.episodes; ++st.episode) {
-    Action a;
+  while (st.episode < req.episodes) {
+    const int want = std::min(req.batch, req.episodes - st.episode);
+    std::vector<Action> round, seen_before;
+    std::set<std::string> in_round;
+    for (int k = 0; k < want; ++k) {
+      Action a;
+      for (int tries = 0; tries < kTries; ++tries) {
+        if (req.method == "rl") {
+          a = policy.sample();
+        } else if (req.method == "random") {
+          a = uniform_action(space, rng);
+        } else {  // greedy: the heuristic point first, then one-decision moves from the current point
+          a = st.current.empty() && round.empty() ? space.greedy_action() : mutate(space, st.current.empty() ? round[0] : st.current, rng);
+        }
+        const std::string key = action_key(a);
+        if (!st.cache.count(key) && !in_round.count(key)) break;
+        if (req.method == "rl" && st.cache.count(key)) seen_before.push_back(a);
+      }
+      in_round.insert(action_key(a));
+      round.push_back(a);
+    }
+    const std::vector<CandidateScore> scores = score_all(round);
     if (req.method == "rl") {
-      a = policy.sample();
-    } else if (req.method == "random") {
-      a = uniform_action(space, rng);
-    } else {  // greedy: the heuristic point first, then one-decision moves kept when not worse
-      a = st.current.empty() ? space.greedy_action() : mutate(space, st.current, rng);
+      std::vector<Action> actions = round;
+      std::vector<std::vector<double>> rewards;
+      for (const auto& s : scores) rewards.push_back(rl_rewards(s));
+      for (const auto& a : seen_before) {
+        actions.push_back(a);
+        rewards.push_back(rl_rewards(st.cache.at(action_key(a))));
+      }
+      policy.update(actions, rewards);
     }
-    const CandidateScore s = score(a);
-    if (req.method == "rl") policy.update(a, s.reward);
-    if (req.method == "greedy" && (st.current.empty() || s.reward >= st.current_reward)) {
-      st.current = a;
-      st.current_reward = s.reward;
+    for (size_t k = 0; k < round.size(); ++k) {
+      const Action& a = round[k];
+      const CandidateScore& s = scores[k];
+      // greedy keeps a move when it is not worse than the current point, in proposal order
+      if (req.method == "greedy" && (st.current.empty() || s.reward >= st.current_reward)) {
+        st.current = a;
+        st.current_reward = s.reward;
+      }
+      if (s.reward > st.best_reward) {
+        st.best_reward = s.reward;
+        st.best = a;
+      }
+      st.history.push_back({{"episode", st.episode + 1}, {"reward", s.reward}, {"best", st.best_reward},
+                            {"feasible", s.feasible}, {"action", space.describe(a)}});
+      ++st.episode;
     }
-    if (s.reward > st.best_reward) {
-      st.best_reward = s.reward;
-      st.best = a;
-    }
-    st.history.push_back({{"episode", st.episode + 1}, {"reward", s.reward}, {"best", st.best_reward},
-                          {"feasible", s.feasible}, {"action", space.describe(a)}});
     std::ostringstream rs;
     rs << rng;
     st.rng = rs.str();
     // The episode counter in the files is the number of finished episodes.
     const fs::path pending = out / (std::string(kControllerFile) + ".pending");
-    if (req.method == "rl") policy.save(pending.string(), st.episode + 1);
-    ++st.episode;
+    if (req.method == "rl") policy.save(pending.string(), st.episode);
     write_file_atomic(state_path.string(), state_json(st, req).dump());
-    --st.episode;
     if (req.method == "rl") fs::rename(pending, out / kControllerFile);
     if (req.on_episode)
-      req.on_episode(st.episode + 1, req.episodes, s.reward, st.best_reward,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      for (size_t k = 0; k < round.size(); ++k) {
+        const auto& h = st.history[st.history.size() - round.size() + k];
+        req.on_episode(h["episode"].get<int>(), req.episodes, h["reward"].get<double>(), h["best"].get<double>(),
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
   }
   if (st.best_reward <= -1)
     throw std::runtime_error("no sampled candidate met the deadline at every level in " + std::to_string(req.episodes) +

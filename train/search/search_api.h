@@ -32,6 +32,8 @@ struct SearchRequest {
   double entropy_weight = 0.01;
   double controller_lr = 0.01;
   bool share_heads = true;     // RL: one head for every candidate decision (docs/search.md)
+  std::string credit = "level"; // RL: "level" (each level's decisions by that level's reward) or "total"
+  int batch = 1;               // candidates per round (one controller update, evaluated in parallel)
   bool resume = false;
   int threads = 2;
   std::function<void(const std::string&)> on_message;

@@ -172,6 +172,17 @@ CandidateScore score_candidate(const SearchSpace& space, const DecodedAction& d,
   return s;
 }
 
+std::vector<double> level_rewards(const SearchSpace& space, const CandidateScore& s) {
+  const size_t n = space.levels().size();
+  if (!s.feasible) return std::vector<double>(n, -1.0);
+  if (s.level_accuracy.size() != n || s.level_latency_s.size() != n)
+    throw std::invalid_argument("level_rewards: the score has no per-level accuracy and latency");
+  std::vector<double> r(n);
+  for (size_t l = 0; l < n; ++l)
+    r[l] = s.level_accuracy[l] + space.options().latency_weight * (1.0 - s.level_latency_s[l] / space.latency_s(0, l));
+  return r;
+}
+
 nlohmann::json to_json(const CandidateScore& s) {
   return {{"reward", s.reward},           {"feasible", s.feasible},
           {"set_accuracy", s.set_accuracy}, {"level_accuracy", s.level_accuracy},

@@ -114,6 +114,10 @@ struct CandidateScore {
 // reward = mean over levels of accuracy + beta * mean over levels of (1 - latency / dense latency);
 // -1 when any level misses the deadline (then set_accuracy may be empty: nothing is trained).
 CandidateScore score_candidate(const SearchSpace& space, const DecodedAction& d, const std::vector<double>& set_accuracy);
+// The reward split by level: level_rewards[l] = accuracy_l + beta * (1 - latency_l / dense
+// latency_l), so reward = their mean. All -1 for an infeasible candidate. The RL controller uses
+// them as per-level credit (a level's decisions choose only that level's set).
+std::vector<double> level_rewards(const SearchSpace& space, const CandidateScore& s);
 // Latency part only, with feasibility, for an action not trained yet.
 CandidateScore latency_only(const SearchSpace& space, const DecodedAction& d);
 
