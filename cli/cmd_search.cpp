@@ -7,6 +7,7 @@
 
 #include "cli/atomic_file.h"
 #include "cli/commands.h"
+#include "cli/local_workers.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "report/svg_plot.h"
@@ -64,22 +65,55 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
                   "whole reward")
       ->capture_default_str()
       ->check(CLI::IsMember({"level", "total"}));
-  cmd->add_option("--batch", r->batch, "Candidates per round: one controller update over them; evaluated in parallel "
-                                       "when workers are connected")
+  cmd->add_option("--batch", r->batch, "Candidates per round: one controller update over them, evaluated in parallel "
+                                       "by this process and the workers (0 = one per process)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
+      ->check(CLI::Range(0, 4096));
+  cmd->add_option("--workers", r->workers,
+                  "Scale-out: wait for this many `rt3 search-worker` processes (on this or other machines) and "
+                  "evaluate each round's candidates in parallel with them")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  auto spawn = std::make_shared<bool>(false);
+  cmd->add_flag("--spawn-workers", *spawn,
+                "Start the --workers processes on this machine (1 thread each unless --worker-threads); logs in "
+                "<out>.workers/");
+  auto worker_threads = std::make_shared<int>(1);
+  cmd->add_option("--worker-threads", *worker_threads, "Threads of each spawned worker")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--master-addr", r->master_addr, "Address the workers connect to (this machine's)")->capture_default_str();
+  cmd->add_option("--master-port", r->master_port, "Port the workers connect to (0 with --spawn-workers: a free one)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--worker-timeout", r->worker_timeout_s, "Seconds to wait for the workers to join, or for a reply")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   auto* separate = cmd->add_flag("--separate-heads", "RL: one softmax head per decision (default: the candidate "
                                  "decisions of every level share one head)");
   cmd->add_flag("--resume", r->resume, "Continue the search in --out after a kill");
   cmd->add_flag("--dry-run", *dry, "Print the search space and the predicted latencies, train nothing");
   cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_flag("--json", g.json, "Print the summary as JSON");
-  return [r, dry, separate, &g]() {
+  return [r, dry, separate, spawn, worker_threads, &g]() {
     r->threads = g.threads;
     r->share_heads = separate->count() == 0;
     if (*dry) {
       std::printf("%s\n", train::describe_search_space(*r).dump(2).c_str());
       return 0;
+    }
+    if (*spawn && r->workers < 1) throw std::runtime_error("--spawn-workers needs --workers N (N >= 1)");
+    if (r->workers > 0 && r->master_port == 0) {
+      if (!*spawn) throw std::runtime_error("--master-port 0 only works with --spawn-workers: tell remote workers a port");
+      r->master_port = free_local_port();
+    }
+    std::unique_ptr<LocalWorkers> workers;
+    if (*spawn) {
+      if (r->master_addr != "127.0.0.1" && r->master_addr != "localhost")
+        throw std::runtime_error("--spawn-workers starts the workers on this machine: leave --master-addr at 127.0.0.1");
+      const std::string log_dir = r->out_dir + ".workers";
+      fs::create_directories(log_dir);
+      workers = std::make_unique<LocalWorkers>(r->workers, r->master_port, r->bp_dir, *worker_threads, log_dir);
     }
     ProgressLine bar("search " + r->method);
     r->on_message = [&bar](const std::string& m) { bar.note(m); };
@@ -102,7 +136,18 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
       std::snprintf(detail, sizeof detail, "loss %.4f", loss);
       final_bar->update(step, steps, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), detail);
     };
-    nlohmann::json s = train::run_search(*r);
+    nlohmann::json s;
+    try {
+      s = train::run_search(*r);
+    } catch (...) {
+      if (workers) workers->terminate();
+      throw;
+    }
+    if (workers) {
+      const auto ok = workers->wait();
+      for (size_t w = 0; w < ok.size(); ++w)
+        if (!ok[w]) std::fprintf(stderr, "warning: search worker %zu did not exit cleanly; see %s.workers/worker_%zu.log\n", w + 1, r->out_dir.c_str(), w + 1);
+    }
     if (final_bar) final_bar->finish();
     else bar.finish();
     const std::string bundle = (fs::path(r->out_dir) / "model.rt3").string();
@@ -145,6 +190,42 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
                   l["final_accuracy"].get<double>() * 100);
     }
     std::printf("deadline %.3f ms; bundle %s; summary %s/search.json\n", r->deadline_ms, bundle.c_str(), r->out_dir.c_str());
+    return 0;
+  };
+}
+
+Runner add_search_worker(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "search-worker",
+      "Evaluate candidates for an `rt3 search --workers N` running elsewhere (docs/search.md \"Scale-out\"); returns "
+      "when that search releases it");
+  auto r = std::make_shared<train::SearchWorkerRequest>();
+  auto master = std::make_shared<std::string>();
+  cmd->add_option("--master", *master, "HOST:PORT of the search (its --master-addr and --master-port)")->required();
+  cmd->add_option("--rank", r->rank, "This worker's number, 1 .. N")->required()->check(CLI::Range(1, 1024));
+  cmd->add_option("--world-size", r->world_size, "N + 1 (the search and its N workers)")
+      ->required()
+      ->check(CLI::Range(2, 1025));
+  cmd->add_option("--checkpoint", r->bp_dir, "This machine's copy of the search's --checkpoint")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--timeout", r->timeout_s, "Seconds to wait to join, or for the next request")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  return [r, master, &g]() {
+    const auto colon = master->rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == master->size())
+      throw std::runtime_error("--master must be HOST:PORT (got '" + *master + "')");
+    r->master_addr = master->substr(0, colon);
+    try {
+      r->master_port = std::stoi(master->substr(colon + 1));
+    } catch (const std::exception&) {
+      throw std::runtime_error("--master must be HOST:PORT (got '" + *master + "')");
+    }
+    r->threads = g.threads;
+    r->on_message = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+    train::run_search_worker(*r);
     return 0;
   };
 }

@@ -35,6 +35,7 @@ Runner add_import(CLI::App& app, GlobalOptions& g);
 Runner add_demo(CLI::App& app, GlobalOptions& g);
 Runner add_prune(CLI::App& app, GlobalOptions& g);
 Runner add_search(CLI::App& app, GlobalOptions& g);
+Runner add_search_worker(CLI::App& app, GlobalOptions& g);
 #endif
 
 }  // namespace rt3::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   runners["import"] = rt3::cli::add_import(app, g);
   runners["prune"] = rt3::cli::add_prune(app, g);
   runners["search"] = rt3::cli::add_search(app, g);
+  runners["search-worker"] = rt3::cli::add_search_worker(app, g);
   runners["demo"] = rt3::cli::add_demo(app, g);
 
 #endif

@@ -10,6 +10,7 @@ CACHE="${RT3_DATA_DIR:-$ROOT/.cache/data}"
 APT_PACKAGES=(
   g++ make cmake pkg-config ccache
   libtorch-dev            # LibTorch C++ API (train/ only)
+  libgloo-dev             # headers of the Gloo transport LibTorch's c10d ships (rt3 search --workers)
   libblis4-openmp         # fast BLAS that LibTorch picks up through rpath (see docs/blas.md)
   libsentencepiece-dev sentencepiece
   nlohmann-json3-dev libcli11-dev

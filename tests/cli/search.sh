@@ -165,6 +165,39 @@ for x, y in zip(a, b):
 print("resumed search equals an uninterrupted one")
 PY
 
+# Scale-out: the same search with a spawned worker process evaluating one candidate of every round
+# (rank 0 the other) samples and scores exactly what the single-process search did.
+"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --batch 2 --episodes 8 --workers 1 \
+  --spawn-workers --master-port 0 --worker-timeout 120 --out "$T/spread" > /dev/null 2> "$T/spread.log" ||
+  { cat "$T/spread.log"; cat "$T/spread.workers/"*.log; exit 1; }
+grep -q "evaluated candidate" "$T/spread.workers/worker_1.log" || { echo "FAIL: the worker evaluated nothing"; cat "$T/spread.workers/worker_1.log"; exit 1; }
+grep -q "released after" "$T/spread.workers/worker_1.log" || { echo "FAIL: the worker was not released"; cat "$T/spread.workers/worker_1.log"; exit 1; }
+python3 - "$T/straight/search_state.json" "$T/spread/search_state.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["history"] for p in sys.argv[1:3])
+assert [h["action"] for h in a] == [h["action"] for h in b], "the spread search sampled other actions"
+for x, y in zip(a, b):
+    assert abs(x["reward"] - y["reward"]) < 1e-9, (x, y)
+print("search with a worker process equals the single-process search")
+PY
+check_search "$T/spread" rl 8
+# A worker that never comes, and a worker without a search: clean errors within the timeout.
+set +e
+"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 1 --episodes 2 --workers 1 --master-port 0 \
+  --worker-timeout 2 --out "$T/lonely" > /dev/null 2> "$T/lonely.log"; rc=$?
+"$RT3" search-worker --master 127.0.0.1:1 --rank 1 --world-size 2 --checkpoint "$T/bp" --timeout 2 > /dev/null 2> "$T/orphan.log"; rc2=$?
+set -e
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && grep -q "^rt3 search: error: --master-port 0 only works with --spawn-workers" "$T/lonely.log" ||
+  { echo "FAIL: --master-port 0 without --spawn-workers (rc $rc)"; cat "$T/lonely.log"; exit 1; }
+"$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 1 --episodes 2 --workers 1 \
+  --master-port "$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" \
+  --worker-timeout 2 --out "$T/lonely2" > /dev/null 2> "$T/lonely2.log" && { echo "FAIL: a search without its worker succeeded"; exit 1; }
+grep -q "rt3 search: error: .*joined" "$T/lonely2.log" || { echo "FAIL: no clear error for a missing worker"; cat "$T/lonely2.log"; exit 1; }
+[ "$rc2" -ne 0 ] && [ "$rc2" -lt 128 ] && grep -q "^rt3 search-worker: error: " "$T/orphan.log" ||
+  { echo "FAIL: worker without a search (rc $rc2)"; cat "$T/orphan.log"; exit 1; }
+echo "ok: $(grep 'error' "$T/lonely2.log" | tail -n 1)"
+echo "ok: $(grep 'error' "$T/orphan.log" | tail -n 1)"
+
 # Bad input: a clean non-zero exit, one line on stderr naming the problem, no output written.
 expect_fail() {
   local want="$1"; shift

@@ -19,6 +19,7 @@
 #include "train/prune/prune_api.h"
 #include "train/run_files.h"
 #include "train/search/controller.h"
+#include "train/search/evaluation_pool.h"
 #include "train/search/evaluator.h"
 #include "train/search/search_api.h"
 #include "train/search/search_space.h"
@@ -147,7 +148,8 @@ void check_request(const SearchRequest& req) {
   if (req.method != "rl" && req.method != "random" && req.method != "greedy")
     throw std::runtime_error("--method must be rl, random or greedy (got '" + req.method + "')");
   if (req.episodes < 1) throw std::runtime_error("--episodes must be >= 1");
-  if (req.batch < 1) throw std::runtime_error("--batch must be >= 1");
+  if (req.batch < 0) throw std::runtime_error("--batch must be >= 1 (or 0: one per process)");
+  if (req.workers < 0) throw std::runtime_error("--workers must be >= 0");
   if (req.credit != "level" && req.credit != "total")
     throw std::runtime_error("--credit must be level or total (got '" + req.credit + "')");
   if (!(req.deadline_ms > 0)) throw std::runtime_error("--deadline-ms must be > 0");
@@ -157,14 +159,28 @@ void check_request(const SearchRequest& req) {
 
 }  // namespace
 
+void run_search_worker(const SearchWorkerRequest& req) {
+  if (!fs::exists(fs::path(req.bp_dir) / "model.safetensors"))
+    throw std::runtime_error("'" + req.bp_dir + "' is not a run directory (no model.safetensors): pass the search's --checkpoint");
+  if (req.rank < 1 || req.rank >= req.world_size)
+    throw std::runtime_error("--rank must be 1 .. world size - 1 (got " + std::to_string(req.rank) + " of " +
+                             std::to_string(req.world_size) + ")");
+  init_compute(req.threads);
+  serve_as_worker({req.bp_dir,
+                   TransportOptions{req.master_addr, req.master_port, req.rank, req.world_size, req.timeout_s, ""},
+                   req.on_message});
+}
+
 json describe_search_space(const SearchRequest& req) {
   const dvfs::Profile profile = dvfs::load_profile(req.profile_path);
   const dvfs::LatencyTable table = dvfs::load_latency_table(req.latency_path);
   return space_json(make_space(req, profile, table));
 }
 
-json run_search(const SearchRequest& req) {
-  check_request(req);
+json run_search(const SearchRequest& request) {
+  check_request(request);
+  SearchRequest req = request;
+  if (req.batch == 0) req.batch = req.workers + 1;  // auto: one candidate per process and round
   init_compute(req.threads);
   const dvfs::Profile profile = dvfs::load_profile(req.profile_path);
   const dvfs::LatencyTable table = dvfs::load_latency_table(req.latency_path);
@@ -193,16 +209,25 @@ json run_search(const SearchRequest& req) {
     std::istringstream in(st.rng);
     in >> rng;
   }
+  // Workers join first (they may have started before this process): a wrong address fails fast.
+  std::unique_ptr<EvalTransport> transport;
+  if (req.workers > 0) {
+    say("waiting for " + std::to_string(req.workers) + " search workers at " + req.master_addr + ":" +
+        std::to_string(req.master_port));
+    transport = std::make_unique<EvalTransport>(
+        TransportOptions{req.master_addr, req.master_port, 0, req.workers + 1, req.worker_timeout_s, ""});
+  }
   // Candidate patterns are drawn from the BP model itself; the table's own BP layers are the ones
   // the model prunes, so their names must agree.
-  CandidateEvaluator evaluator(
-      EvaluatorOptions{req.bp_dir, table.tile_rows, table.tile_cols, req.candidates, 1024, req.seed, 0.5,
-                       req.finetune_batch},
-      space.pruning_numbers());
+  const EvaluatorOptions eval_options{req.bp_dir, table.tile_rows, table.tile_cols, req.candidates, 1024, req.seed, 0.5,
+                                      req.finetune_batch};
+  CandidateEvaluator evaluator(eval_options, space.pruning_numbers());
   for (const auto& l : evaluator.layer_names())
     if (std::none_of(table.layers.begin(), table.layers.end(), [&](const dvfs::LayerLatency& t) { return t.name == l; }))
       throw std::runtime_error("the latency table " + req.latency_path + " has no layer " + l +
                                ": profile the bundle exported from this BP run");
+  EvaluationPool pool(evaluator, eval_options, space.pruning_numbers(), std::move(transport));
+  if (req.workers > 0) say(std::to_string(req.workers) + " search workers ready");
 
   ControllerOptions co;
   co.entropy_weight = req.entropy_weight;
@@ -244,8 +269,7 @@ json run_search(const SearchRequest& req) {
       requests.push_back({d.sets, req.finetune_steps, req.eval_examples});
       trained.push_back(i);
     }
-    std::vector<EvaluationResult> results;
-    for (const auto& r : requests) results.push_back(evaluator.evaluate(r));
+    const std::vector<EvaluationResult> results = pool.evaluate(requests);
     for (size_t k = 0; k < trained.size(); ++k) {
       const size_t i = trained[k];
       scores[i] = score_candidate(space, space.decode(actions[i]), results[k].set_accuracy);
@@ -327,6 +351,7 @@ json run_search(const SearchRequest& req) {
                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
   }
+  pool.release_workers();
   if (st.best_reward <= -1)
     throw std::runtime_error("no sampled candidate met the deadline at every level in " + std::to_string(req.episodes) +
                              " episodes: raise --episodes or --deadline-ms");

@@ -33,9 +33,16 @@ struct SearchRequest {
   double controller_lr = 0.01;
   bool share_heads = true;     // RL: one head for every candidate decision (docs/search.md)
   std::string credit = "level"; // RL: "level" (each level's decisions by that level's reward) or "total"
-  int batch = 1;               // candidates per round (one controller update, evaluated in parallel)
+  int batch = 0;               // candidates per round (one controller update, evaluated in parallel);
+                               // 0 = one per process (1 + workers)
   bool resume = false;
   int threads = 2;
+  // Scale-out (docs/search.md): this many `rt3 search-worker` processes join at master_addr:
+  // master_port and evaluate candidates of a round in parallel with this one. 0 = all here.
+  int workers = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29531;
+  double worker_timeout_s = 1800;  // longest wait for workers to join or for a reply
   std::function<void(const std::string&)> on_message;
   // episode (1-based), episodes, reward, best reward so far, seconds elapsed
   std::function<void(int, int, double, double, double)> on_episode;
@@ -45,6 +52,22 @@ struct SearchRequest {
 // Returns the summary (also written to <out>/search.json). Throws std::runtime_error with a clear
 // message on bad input (deadline that cannot be met, missing files, ...).
 nlohmann::json run_search(const SearchRequest& req);
+
+// `rt3 search-worker`: joins the search at master_addr:master_port as worker `rank` of
+// `world_size` - 1, evaluates the candidates it is sent on its copy of the starting weights
+// (bp_dir), returns when the search releases it. Throws std::runtime_error when it cannot join or
+// the search goes away.
+struct SearchWorkerRequest {
+  std::string bp_dir;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29531;
+  int rank = 1;
+  int world_size = 2;
+  double timeout_s = 1800;
+  int threads = 1;
+  std::function<void(const std::string&)> on_message;
+};
+void run_search_worker(const SearchWorkerRequest& req);
 
 // The space a request would search, without training anything (for --dry-run and tests).
 nlohmann::json describe_search_space(const SearchRequest& req);
