@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/atomic_file.h"
+#include "runtime/format/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/demo_device.h"
 #include "cli/demo_report.h"
@@ -159,8 +159,8 @@ json runtime_check(const Stage& st, const fs::path& dir, const fs::path& bundle,
   return r;
 }
 
-// Stage and summary files go through the CLI's one atomic writer (temp file + rename, errors checked).
-void write_json_atomic(const fs::path& p, const json& j) { write_text_atomic(p.string(), j.dump(2) + "\n"); }
+// Stage and summary files go through the project's one atomic writer (temp file + rename, errors checked).
+void write_json_atomic(const fs::path& p, const json& j) { format::write_file_atomic(p.string(), j.dump(2) + "\n"); }
 
 }  // namespace
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <sstream>
 
-#include "cli/atomic_file.h"
+#include "runtime/format/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/profile_bundle.h"
 #include "cli/progress.h"
@@ -73,7 +73,7 @@ Runner add_profile(CLI::App& app, GlobalOptions& g) {
     });
     bar.finish();
     const std::string text = dvfs::to_json(t).dump(2) + "\n";
-    if (!out->empty()) write_text_atomic(*out, text);
+    if (!out->empty()) format::write_file_atomic(*out, text);
     if (g.json) std::printf("%s", text.c_str());
     else print_latency_table(t);
     if (!out->empty() && !g.json) std::printf("\nwrote %s\n", out->c_str());

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "cli/atomic_file.h"
+#include "runtime/format/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/local_workers.h"
 #include "cli/progress.h"
@@ -153,7 +153,7 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
     const std::string bundle = (fs::path(r->out_dir) / "model.rt3").string();
     export_run(s.at("final_dir").get<std::string>(), bundle);
     s["bundle"] = bundle;
-    write_text_atomic((fs::path(r->out_dir) / "reward_curve.json").string(),
+    format::write_file_atomic((fs::path(r->out_dir) / "reward_curve.json").string(),
                       nlohmann::json{{"method", r->method}, {"seed", r->seed}, {"curve", s["reward_curve"]}}.dump(2) + "\n");
     {  // The reward curve as a picture: every sampled candidate and the best so far.
       report::LineChart c;
@@ -169,7 +169,7 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
       }
       c.series = {each, best};
       const std::string svg = (fs::path(r->out_dir) / "reward_curve.svg").string();
-      write_text_atomic(svg, report::line_charts_svg({c}));
+      format::write_file_atomic(svg, report::line_charts_svg({c}));
       s["reward_curve_svg"] = svg;
     }
     if (g.json) {

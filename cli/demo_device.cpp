@@ -6,7 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "cli/atomic_file.h"
+#include "runtime/format/atomic_file.h"
 #include "cli/bench_switch.h"
 #include "cli/profile_bundle.h"
 #include "cli/progress.h"
@@ -59,7 +59,7 @@ json step(const DeviceDemoOptions& o, int index, const std::string& name, const 
   fs::create_directories(dir);
   if (o.on_message) o.on_message(label + ": running");
   json r = fn(dir);
-  write_text_atomic((dir / "stage.json").string(), r.dump(2) + "\n");
+  format::write_file_atomic((dir / "stage.json").string(), r.dump(2) + "\n");
   return r;
 }
 
@@ -115,7 +115,7 @@ void run_device_stages(const DeviceDemoOptions& o, json& summary) {
     po.threads = 1;
     po.reps = b.reps;
     const dvfs::LatencyTable bp = profile_bundle(po, nullptr);
-    write_text_atomic((dir / "bp.latency.json").string(), dvfs::to_json(bp).dump(2));
+    format::write_file_atomic((dir / "bp.latency.json").string(), dvfs::to_json(bp).dump(2));
     ProfileOptions pp = po;
     pp.bundle = (o.out / (o.pattern_stage + ".rt3")).string();
     pp.pruning_numbers = {};
@@ -124,7 +124,7 @@ void run_device_stages(const DeviceDemoOptions& o, json& summary) {
     for (auto it = pat_stage.at("test_sets").begin(); it != pat_stage.at("test_sets").end(); ++it)
       pp.accuracy[it.key()] = accuracy_of(it.value());
     const dvfs::LatencyTable pat = profile_bundle(pp, nullptr);
-    write_text_atomic((dir / "pattern.latency.json").string(), dvfs::to_json(pat).dump(2));
+    format::write_file_atomic((dir / "pattern.latency.json").string(), dvfs::to_json(pat).dump(2));
     // The deadline: what the dense model needs at the middle usable level, so the upper levels can
     // run dense and the lower ones need sparsity. The period leaves the CPU mostly idle between
     // requests at the top level, as an interactive app would.
@@ -225,7 +225,7 @@ void run_device_stages(const DeviceDemoOptions& o, json& summary) {
       sets[name] = po.accuracy[name];
     }
     const dvfs::LatencyTable t = profile_bundle(po, nullptr);
-    write_text_atomic((dir / "rt3.latency.json").string(), dvfs::to_json(t).dump(2));
+    format::write_file_atomic((dir / "rt3.latency.json").string(), dvfs::to_json(t).dump(2));
     json sw;
     if (t.variants.size() > 1) {
       SwitchBenchOptions so;
@@ -258,7 +258,7 @@ void run_device_stages(const DeviceDemoOptions& o, json& summary) {
     const dvfs::LatencyTable t = dvfs::load_latency_table(bundle.at("table").get<std::string>());
     SimulationRun run = run_simulation(a, profile, t);
     const std::string curve = (dir / "plots" / "search_reward.svg").string();
-    write_text_atomic(curve, reward_curve_svg(rl, random));
+    format::write_file_atomic(curve, reward_curve_svg(rl, random));
     run.json["plots"].push_back(curve);
     return run.json;
   });

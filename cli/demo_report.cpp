@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "cli/atomic_file.h"
+#include "runtime/format/atomic_file.h"
 #include "report/svg_plot.h"
 #include "rt3/version.h"
 
@@ -294,7 +294,7 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
     h << "<li><b>" << esc(a["name"]) << "</b> = " << esc(a["value"]) << " <span class=note>(" << esc(a["source"]) << ")</span></li>";
   h << "</ul></body></html>\n";
   const std::string path = (out / "report.html").string();
-  write_text_atomic(path, h.str());
+  format::write_file_atomic(path, h.str());
   return path;
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "report/svg_plot.h"
+#include "runtime/format/atomic_file.h"
 
 namespace rt3::cli {
 namespace {
@@ -79,9 +80,9 @@ std::vector<std::string> write_simulation_plots(const dvfs::SimulationResult& r,
   if (ec) throw std::runtime_error(dir + ": cannot create the plots directory: " + ec.message());
   const std::string charge = dir + "/battery_charge.svg", levels = dir + "/levels_sets.svg",
                     energy = dir + "/energy_per_inference.svg";
-  report::write_file_atomic(charge, report::line_charts_svg({charge_chart(r)}));
-  report::write_file_atomic(levels, report::line_charts_svg(levels_sets_charts(r), 860, 300));
-  report::write_file_atomic(energy, report::bar_chart_svg(energy_chart(r)));
+  format::write_file_atomic(charge, report::line_charts_svg({charge_chart(r)}));
+  format::write_file_atomic(levels, report::line_charts_svg(levels_sets_charts(r), 860, 300));
+  format::write_file_atomic(energy, report::bar_chart_svg(energy_chart(r)));
   return {charge, levels, energy};
 }
 

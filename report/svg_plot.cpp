@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace rt3::report {
 namespace {
@@ -227,24 +225,6 @@ std::string bar_chart_svg(const BarChart& c, int width, int height) {
   if (!c.faded_note.empty())
     s += legend_entry(width - kRight + 14, f.y0 + 14 + 18 * static_cast<double>(c.values.size()), -1, c.faded_note, true, 0.25);
   return s + "</svg>\n";
-}
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(tmp + ": cannot create (does the directory exist and is it writable?)");
-    out << content;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(tmp + ": write failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot replace with the new file (rename failed)");
-  }
 }
 
 }  // namespace rt3::report

@@ -48,8 +48,4 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 // Escapes &, <, >, " for SVG text and attributes.
 std::string xml_escape(const std::string& s);
 
-// Writes `content` to `path` atomically: a temporary file in the same directory, then rename, so
-// a reader never sees a half-written file. Throws std::runtime_error naming the file.
-void write_file_atomic(const std::string& path, const std::string& content);
-
 }  // namespace rt3::report

@@ -2,8 +2,6 @@
 
 #include "runtime/format/safetensors.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +11,6 @@ namespace rt3::train {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string tmp_name(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
 
 // Wraps torch's c10::Error (multi-line, with a C++ backtrace) into a one-line message.
 [[noreturn]] void rethrow_torch(const std::string& what, const std::string& path, const std::exception& e) {
@@ -27,18 +23,6 @@ std::string tmp_name(const std::string& path) { return path + ".tmp." + std::to_
 fs::path ckpt_dir(const std::string& run_dir) { return fs::path(run_dir) / "checkpoint"; }
 
 }  // namespace
-
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = tmp_name(path);
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
-    f << text;
-    f.flush();
-    if (!f) throw std::runtime_error("write failed for '" + tmp + "' (disk full?)");
-  }
-  fs::rename(tmp, path);
-}
 
 void save_weights(torch::nn::Module& module, const std::string& path) {
   format::SafetensorsWriter w;

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/format/atomic_file.h"
+
 namespace rt3::train {
 
 // Module weights as safetensors (F32, parameter names as tensor names: for DistilBERT exactly
@@ -31,7 +33,7 @@ std::optional<CheckpointState> load_checkpoint(const std::string& run_dir, torch
                                                torch::optim::Optimizer& opt);
 bool has_checkpoint(const std::string& run_dir);
 
-// Writes text to path atomically.
-void write_file_atomic(const std::string& path, const std::string& text);
+// Writes text to path atomically (the project's one small-file writer).
+using format::write_file_atomic;
 
 }  // namespace rt3::train

@@ -1,4 +1,4 @@
-#include "cli/atomic_file.h"
+#include "runtime/format/atomic_file.h"
 
 #include <unistd.h>
 
@@ -9,9 +9,9 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace rt3::cli {
+namespace rt3::format {
 
-void write_text_atomic(const std::string& path, const std::string& text) {
+void write_file_atomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -32,4 +32,4 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   }
 }
 
-}  // namespace rt3::cli
+}  // namespace rt3::format
