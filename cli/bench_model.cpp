@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "cli/timing.h"
 #include "rt3/engine.h"
 #include "runtime/format/bundle.h"
 #include "runtime/kernels/bp_linear.h"
@@ -21,24 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-// Median wall time in ms of fn() over reps runs after one warm-up run.
-template <typename Fn>
-double time_ms(int reps, Fn&& fn) {
-  fn();
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = Clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  return median(t);
-}
 
 std::vector<format::TensorSpec> specs_of(const format::Bundle& b) {
   return b.model_type() == format::BundleModelType::kTransformerLm ? format::required_tensors(b.lm_config())
@@ -85,13 +68,13 @@ struct Workload {
 ModelTimes time_engine(Engine& e, const Workload& w, int reps) {
   ModelTimes t;
   if (w.lm) {
-    t.forward_ms = time_ms(reps, [&] { e.lm_logits(w.ids.data(), w.seq_len); });
+    t.forward_ms = 1e3 * median_seconds(reps, [&] { e.lm_logits(w.ids.data(), w.seq_len); });
     GenerateOptions go;
     go.max_new_tokens = static_cast<int>(w.decode_tokens);
     go.stop_at_eos = false;
-    t.per_token_ms = time_ms(reps, [&] { e.generate("The", go); }) / static_cast<double>(w.decode_tokens);
+    t.per_token_ms = 1e3 * median_seconds(reps, [&] { e.generate("The", go); }) / static_cast<double>(w.decode_tokens);
   } else {
-    t.forward_ms = time_ms(reps, [&] { e.classify_logits(w.ids.data(), w.mask.data(), w.batch, w.seq_len); });
+    t.forward_ms = 1e3 * median_seconds(reps, [&] { e.classify_logits(w.ids.data(), w.mask.data(), w.batch, w.seq_len); });
   }
   return t;
 }
@@ -111,12 +94,12 @@ double prunable_linears_ms(const format::Bundle& b, bool use_bp, int64_t m, int 
       kernels::BpLinear lin(b.bp_weights(s.name), nullptr);
       std::vector<float> scratch(std::max<size_t>(1, lin.scratch_floats(m)) + 16);
       float* sp = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
-      total += time_ms(reps, [&] { lin.forward(x.data(), m, y.data(), &pool, sp); });
+      total += 1e3 * median_seconds(reps, [&] { lin.forward(x.data(), m, y.data(), &pool, sp); });
     } else {
       std::vector<float> W = b.is_block_pruned(s.name) ? kernels::bp_unpack(b.bp_weights(s.name))
                                                        : std::vector<float>(b.weight(s.name), b.weight(s.name) + out * in);
       kernels::DenseLinear lin(W.data(), nullptr, out, in);
-      total += time_ms(reps, [&] { lin.forward(x.data(), m, y.data(), &pool); });
+      total += 1e3 * median_seconds(reps, [&] { lin.forward(x.data(), m, y.data(), &pool); });
     }
   }
   return total;

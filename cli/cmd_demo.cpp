@@ -13,19 +13,20 @@
 #include <string>
 #include <vector>
 
-#include "runtime/format/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/demo_device.h"
 #include "cli/demo_report.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
+#include "cli/timing.h"
 #include "rt3/engine.h"
+#include "runtime/format/atomic_file.h"
 #include "train/api.h"
-#include "train/prune/prune_api.h"
 #include "train/compute_env.h"
 #include "train/data/paths.h"
 #include "train/data/spam.h"
 #include "train/data/wordnet.h"
+#include "train/prune/prune_api.h"
 
 namespace rt3::cli {
 namespace {
@@ -99,11 +100,6 @@ int64_t stage_data_limit(const std::vector<Stage>& stages, const Stage& st) {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 // Exports the stage's run into a bundle and checks it with the torch-free engine: classifiers

@@ -5,10 +5,10 @@
 #include <memory>
 #include <sstream>
 
-#include "runtime/format/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/profile_bundle.h"
 #include "cli/progress.h"
+#include "runtime/format/atomic_file.h"
 
 namespace rt3::cli {
 namespace {

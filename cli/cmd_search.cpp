@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <memory>
 
-#include "runtime/format/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/local_workers.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "report/svg_plot.h"
+#include "runtime/format/atomic_file.h"
 #include "train/search/search_api.h"
 
 namespace rt3::cli {

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "runtime/format/atomic_file.h"
 #include "cli/bench_switch.h"
 #include "cli/profile_bundle.h"
 #include "cli/progress.h"
@@ -16,6 +15,7 @@
 #include "dvfs/latency_table.h"
 #include "dvfs/profile.h"
 #include "report/svg_plot.h"
+#include "runtime/format/atomic_file.h"
 #include "train/api.h"
 #include "train/prune/prune_api.h"
 #include "train/search/search_api.h"

@@ -8,9 +8,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "runtime/format/atomic_file.h"
 #include "report/svg_plot.h"
 #include "rt3/version.h"
+#include "runtime/format/atomic_file.h"
 
 namespace rt3::cli {
 namespace {

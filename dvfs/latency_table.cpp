@@ -120,6 +120,7 @@ LatencyModel LatencyTable::predict_model(const std::map<std::string, int>& pn) c
     m.compute_s += isolated;
     if (bytes_per_s > 0) m.memory_s += bytes / bytes_per_s;
   }
+  m.compute_s *= compute_time_scale;
   return m;
 }
 
@@ -158,6 +159,7 @@ nlohmann::json to_json(const LatencyTable& t) {
                {"memory_bandwidth_gbs", t.memory_bandwidth_gbs}};
   j["remainder_s"] = t.remainder_s;
   j["weight_traffic_gbs"] = t.weight_traffic_gbs;
+  j["compute_time_scale"] = t.compute_time_scale;
   json layers = json::array();
   for (const auto& l : t.layers)
     layers.push_back({{"name", l.name}, {"rows", l.rows}, {"cols", l.cols}, {"dense_s", l.dense_s},
@@ -196,6 +198,10 @@ LatencyTable parse_latency_table(const nlohmann::json& j, const std::string& ori
   t.memory_bandwidth_gbs = r.number(host, "$.host", "memory_bandwidth_gbs");
   t.remainder_s = r.number(j, "$", "remainder_s");
   t.weight_traffic_gbs = r.number(j, "$", "weight_traffic_gbs");
+  if (j.contains("compute_time_scale")) {  // absent in tables written before it existed: 1
+    t.compute_time_scale = r.number(j, "$", "compute_time_scale");
+    if (!(t.compute_time_scale > 0 && t.compute_time_scale <= 1)) fail(origin, "$.compute_time_scale", "must be in (0, 1]");
+  }
 
   const json& layers = r.field(j, "$", "layers");
   if (!layers.is_array()) fail(origin, "$.layers", "expected an array");

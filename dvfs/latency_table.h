@@ -52,11 +52,18 @@ struct LatencyTable {
   // base model as a bandwidth: (base measured - remainder - sum of isolated times) = sum of
   // weight bytes / weight_traffic_gbs. 0 = no extra traffic (the model fits in cache).
   double weight_traffic_gbs = 0;
+  // The opposite case: the base model runs faster than its parts measured apart (base < remainder
+  // + sum of isolated times). Seen on small models whose engine got luckier buffer placement than
+  // the remainder's twin engine and the isolated kernels: all of its compute ran ~10 % faster.
+  // Then there is no traffic term and the whole compute part (remainder and isolated times) is
+  // scaled by this factor (< 1) so the base prediction is its measurement; otherwise 1.
+  double compute_time_scale = 1.0;
   std::vector<LayerLatency> layers;
   std::vector<VariantLatency> variants;  // "base" first
 
   // Host seconds of a model whose layer L runs pattern pruning number pn[L] (dense when absent
-  // or 0): remainder + sum over layers of (isolated time + weight bytes / weight_traffic_gbs).
+  // or 0): compute_time_scale x (remainder + sum over layers of isolated time) + sum over layers of
+  // weight bytes / weight_traffic_gbs.
   // Throws for a pruning number the table lacks.
   double predict_s(const std::map<std::string, int>& pruning_numbers) const;
   // Same, split into the part that scales with CPU frequency (remainder and isolated kernel time:

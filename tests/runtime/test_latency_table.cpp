@@ -71,6 +71,26 @@ TEST(LatencyTable, WeightTrafficIsTheFrequencyIndependentPart) {
   EXPECT_NEAR(latency_s(dense, 1e6), 2 * dense.compute_s + dense.memory_s, 1e-12);
 }
 
+// When the model runs faster than its parts measured apart, the profile scales the compute part
+// (remainder and isolated kernel times; no traffic term), which stays the frequency-scaled part.
+TEST(LatencyTable, ComputeTimeScaleShrinksTheComputePart) {
+  LatencyTable t = two_layers();
+  t.weight_traffic_gbs = 0;
+  t.compute_time_scale = 0.5;
+  EXPECT_NEAR(t.predict_s({}), 0.5 * (0.003 + 0.004 + 0.002), 1e-15);
+  const LatencyModel m = t.predict_model({{"a", 8}, {"b", 8}});
+  EXPECT_NEAR(m.compute_s, 0.5 * (0.003 + 0.0015), 1e-15);
+  EXPECT_EQ(m.memory_s, 0.0);
+  LatencyTable u = parse_latency_table(to_json(t), "rt.json");
+  EXPECT_EQ(u.compute_time_scale, 0.5);
+  // Tables written before the field existed read as 1.
+  nlohmann::json old = to_json(two_layers());
+  old.erase("compute_time_scale");
+  EXPECT_EQ(parse_latency_table(old, "rt.json").compute_time_scale, 1.0);
+  old["compute_time_scale"] = 1.5;
+  EXPECT_THROW(parse_latency_table(old, "rt.json"), std::runtime_error);
+}
+
 TEST(LatencyTable, JsonRoundTrip) {
   LatencyTable t = two_layers();
   LatencyTable u = parse_latency_table(to_json(t), "rt.json");
