@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/gnuplot_png.h"
 #include "cli/local_workers.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
@@ -171,6 +172,10 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
       const std::string svg = (fs::path(r->out_dir) / "reward_curve.svg").string();
       format::write_file_atomic(svg, report::line_charts_svg({c}));
       s["reward_curve_svg"] = svg;
+      const std::string png = (fs::path(r->out_dir) / "reward_curve.png").string();
+      std::string why;
+      if (line_chart_png(c, png, &why)) s["reward_curve_png"] = png;
+      else std::fprintf(stderr, "note: no reward_curve.png (%s); reward_curve.svg has the same plot\n", why.c_str());
     }
     if (g.json) {
       std::printf("%s\n", s.dump(2).c_str());

@@ -85,6 +85,11 @@ best = [c["best"] for c in curve["curve"]]
 assert best == sorted(best) and abs(best[-1] - s["best_reward"]) < 1e-12, best
 svg = open(out + "/reward_curve.svg").read()
 assert svg.lstrip().startswith("<") and "<svg" in svg and svg.rstrip().endswith("</svg>"), svg[:200]
+# The PNG of the same curve (gnuplot, installed by scripts/setup.sh), and no leftovers next to it.
+png = open(out + "/reward_curve.png", "rb").read()
+assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000, png[:16]
+import os
+assert not [f for f in os.listdir(out) if ".gp." in f or ".tmp." in f], os.listdir(out)
 # The bundle: every level maps to "base" or one of its variants, and the sets of search.json.
 b = json.load(open(sys.argv[5]))
 variants = {v["name"] for v in b["variants"]}
