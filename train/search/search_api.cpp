@@ -299,8 +299,10 @@ json run_search(const SearchRequest& request) {
           a = policy.sample();
         } else if (req.method == "random") {
           a = uniform_action(space, rng);
-        } else {  // greedy: the heuristic point first, then one-decision moves from the current point
-          a = st.current.empty() && round.empty() ? space.greedy_action() : mutate(space, st.current.empty() ? round[0] : st.current, rng);
+        } else if (st.current.empty() && round.empty()) {  // greedy: the heuristic point first,
+          a = space.greedy_action();
+        } else {  // then one-decision moves from the current point (or the unscored start)
+          a = mutate(space, st.current.empty() ? round[0] : st.current, rng);
         }
         const std::string key = action_key(a);
         if (!st.cache.count(key) && !in_round.count(key)) break;
