@@ -220,14 +220,12 @@ Runner add_search_worker(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
   return [r, master, &g]() {
     const auto colon = master->rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == master->size())
-      throw std::runtime_error("--master must be HOST:PORT (got '" + *master + "')");
+    const std::string port = colon == std::string::npos ? "" : master->substr(colon + 1);
+    if (colon == 0 || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535)
+      throw std::runtime_error("--master must be HOST:PORT with a port 1-65535 (got '" + *master + "')");
     r->master_addr = master->substr(0, colon);
-    try {
-      r->master_port = std::stoi(master->substr(colon + 1));
-    } catch (const std::exception&) {
-      throw std::runtime_error("--master must be HOST:PORT (got '" + *master + "')");
-    }
+    r->master_port = std::stoi(port);
     r->threads = g.threads;
     r->on_message = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
     train::run_search_worker(*r);

@@ -1,9 +1,9 @@
 #include "cli/demo_device.h"
 
 #include <cmath>
-#include <map>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include "cli/bench_switch.h"

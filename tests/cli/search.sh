@@ -161,14 +161,18 @@ check_search "$T/killed" rl 8
 # Every evaluation depends only on its request, and the controller's weights, optimizer and RNG are
 # restored: the resumed search samples and scores what an uninterrupted one does.
 "$RT3" search "${COMMON[@]}" --deadline-ms "$DEADLINE" --finetune-steps 10 --method rl --batch 2 --episodes 8 --out "$T/straight" > /dev/null 2>&1
-python3 - "$T/straight/search_state.json" "$T/killed/search_state.json" <<'PY'
+# same_history A B WHAT: the two searches sampled the same actions and scored them the same.
+same_history() {
+  python3 - "$1/search_state.json" "$2/search_state.json" "$3" <<'PY'
 import json, sys
 a, b = (json.load(open(p))["history"] for p in sys.argv[1:3])
-assert [h["action"] for h in a] == [h["action"] for h in b], "resumed search sampled other actions"
+assert [h["action"] for h in a] == [h["action"] for h in b], sys.argv[3] + ": other actions sampled"
 for x, y in zip(a, b):
     assert abs(x["reward"] - y["reward"]) < 1e-9, (x, y)
-print("resumed search equals an uninterrupted one")
+print(sys.argv[3] + ": same actions, same rewards")
 PY
+}
+same_history "$T/straight" "$T/killed" "resumed search vs an uninterrupted one"
 
 # Scale-out: the same search with a spawned worker process evaluating one candidate of every round
 # (rank 0 the other) samples and scores exactly what the single-process search did.
@@ -177,14 +181,7 @@ PY
   { cat "$T/spread.log"; cat "$T/spread.workers/"*.log; exit 1; }
 grep -q "evaluated candidate" "$T/spread.workers/worker_1.log" || { echo "FAIL: the worker evaluated nothing"; cat "$T/spread.workers/worker_1.log"; exit 1; }
 grep -q "released after" "$T/spread.workers/worker_1.log" || { echo "FAIL: the worker was not released"; cat "$T/spread.workers/worker_1.log"; exit 1; }
-python3 - "$T/straight/search_state.json" "$T/spread/search_state.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p))["history"] for p in sys.argv[1:3])
-assert [h["action"] for h in a] == [h["action"] for h in b], "the spread search sampled other actions"
-for x, y in zip(a, b):
-    assert abs(x["reward"] - y["reward"]) < 1e-9, (x, y)
-print("search with a worker process equals the single-process search")
-PY
+same_history "$T/straight" "$T/spread" "search with a worker process vs the single-process search"
 check_search "$T/spread" rl 8
 # A worker that never comes, and a worker without a search: clean errors within the timeout.
 set +e
@@ -202,6 +199,13 @@ grep -q "rt3 search: error: .*joined" "$T/lonely2.log" || { echo "FAIL: no clear
   { echo "FAIL: worker without a search (rc $rc2)"; cat "$T/orphan.log"; exit 1; }
 echo "ok: $(grep 'error' "$T/lonely2.log" | tail -n 1)"
 echo "ok: $(grep 'error' "$T/orphan.log" | tail -n 1)"
+for m in nohost 127.0.0.1: 127.0.0.1:70000 127.0.0.1:12ab; do
+  if "$RT3" search-worker --master "$m" --rank 1 --world-size 2 --checkpoint "$T/bp" --timeout 2 > /dev/null 2> "$T/m.log" ||
+     ! grep -q "^rt3 search-worker: error: --master must be HOST:PORT" "$T/m.log"; then
+    echo "FAIL: --master $m was not refused cleanly"; cat "$T/m.log"; exit 1
+  fi
+done
+echo "ok: malformed --master values refused"
 
 # Bad input: a clean non-zero exit, one line on stderr naming the problem, no output written.
 expect_fail() {

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace rt3::train {
@@ -186,17 +187,22 @@ TEST_F(EvalTransportTest, ShutdownMakesServeReturnWithoutAnyRequest) {
   EXPECT_EQ(w1.served + w2.served, 0);
 }
 
-TEST_F(EvalTransportTest, WorkerWithoutMasterThrowsWithinTimeout) {
-  const int port = free_port();
+// A rendezvous that must fail: its error message and the seconds it took to fail.
+std::pair<std::string, double> failed_rendezvous(const TransportOptions& o) {
   const auto t0 = Clock::now();
   std::string msg;
   try {
-    EvalTransport t(options(port, 1, 2, /*timeout_s=*/2));
-    ADD_FAILURE() << "rendezvous without a master succeeded";
+    EvalTransport t(o);
+    ADD_FAILURE() << "rendezvous of rank " << o.rank << "/" << o.world_size << " succeeded";
   } catch (const std::runtime_error& e) {
     msg = e.what();
   }
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  return {msg, std::chrono::duration<double>(Clock::now() - t0).count()};
+}
+
+TEST_F(EvalTransportTest, WorkerWithoutMasterThrowsWithinTimeout) {
+  const int port = free_port();
+  const auto [msg, s] = failed_rendezvous(options(port, 1, 2, /*timeout_s=*/2));
   EXPECT_LT(s, 6.0);
   EXPECT_NE(msg.find("rank 1/2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << msg;
@@ -206,15 +212,7 @@ TEST_F(EvalTransportTest, MasterWithoutWorkersThrowsWithinTimeout) {
   const int port = free_port();
   Worker w;  // rank 1 of 3 joins; rank 2 never starts
   w.start(options(port, 1, 3, 2), handler_fn, 200);
-  const auto t0 = Clock::now();
-  std::string msg;
-  try {
-    EvalTransport t(options(port, 0, 3, /*timeout_s=*/1.5));
-    ADD_FAILURE() << "rendezvous without all workers succeeded";
-  } catch (const std::runtime_error& e) {
-    msg = e.what();
-  }
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto [msg, s] = failed_rendezvous(options(port, 0, 3, /*timeout_s=*/1.5));
   EXPECT_GE(s, 1.4);
   EXPECT_LT(s, 3.0);
   EXPECT_NE(msg.find("only 2 of 3 ranks joined"), std::string::npos) << msg;

@@ -257,22 +257,22 @@ json run_search(const SearchRequest& request) {
   auto score_all = [&](const std::vector<Action>& actions) {
     std::vector<CandidateScore> scores(actions.size());
     std::vector<EvaluationRequest> requests;
-    std::vector<size_t> trained;
+    std::vector<std::pair<size_t, DecodedAction>> trained;  // action index, its decoding
     for (size_t i = 0; i < actions.size(); ++i) {
       if (auto it = st.cache.find(action_key(actions[i])); it != st.cache.end()) {
         scores[i] = it->second;
         continue;
       }
-      const DecodedAction d = space.decode(actions[i]);
+      DecodedAction d = space.decode(actions[i]);
       scores[i] = latency_only(space, d);
       if (!scores[i].feasible) continue;
       requests.push_back({d.sets, req.finetune_steps, req.eval_examples});
-      trained.push_back(i);
+      trained.emplace_back(i, std::move(d));
     }
     const std::vector<EvaluationResult> results = pool.evaluate(requests);
     for (size_t k = 0; k < trained.size(); ++k) {
-      const size_t i = trained[k];
-      scores[i] = score_candidate(space, space.decode(actions[i]), results[k].set_accuracy);
+      const auto& [i, d] = trained[k];
+      scores[i] = score_candidate(space, d, results[k].set_accuracy);
       scores[i].seconds = results[k].seconds;
       ++st.evaluations;
     }
