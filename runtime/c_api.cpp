@@ -8,6 +8,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "rt3/engine.h"
 
@@ -83,13 +84,28 @@ const char* rt3_status_name(rt3_status s) {
   return "RT3_ERR_UNKNOWN";
 }
 
+rt3_engine_options rt3_engine_default_options(void) {
+  rt3_engine_options o;
+  o.threads = 1;
+  o.cpufreq_root = nullptr;
+  return o;
+}
+
 rt3_status rt3_engine_load(const char* path, int threads, rt3_engine** out_engine) {
+  rt3_engine_options o = rt3_engine_default_options();
+  o.threads = threads;
+  return rt3_engine_load_ex(path, &o, out_engine);
+}
+
+rt3_status rt3_engine_load_ex(const char* path, const rt3_engine_options* options, rt3_engine** out_engine) {
   if (!out_engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_load: out_engine is NULL");
   *out_engine = nullptr;
   if (!path) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_load: path is NULL");
+  if (!options) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_load: options is NULL");
   return run(nullptr, [&] {
     rt3::EngineOptions o;
-    o.threads = threads;
+    o.threads = options->threads;
+    if (options->cpufreq_root) o.cpufreq_root = options->cpufreq_root;
     auto h = std::make_unique<rt3_engine>();
     h->engine = rt3::Engine::load(path, o);
     *out_engine = h.release();
@@ -137,7 +153,12 @@ rt3_status rt3_engine_select_variant(rt3_engine* engine, int index) {
     return fail(engine, RT3_ERR_INVALID_ARGUMENT,
                 "rt3_engine_select_variant: index " + std::to_string(index) + " is outside [0, " + std::to_string(n) +
                     ")");
-  engine->engine->select_variant(index);  // cannot throw: index checked
+  if (engine->engine->adapt_mode() != rt3::AdaptMode::kManual)
+    return run(engine, [&] {  // throws the message that says which mode owns the choice
+      engine->engine->select_variant(index);
+      return RT3_OK;
+    });
+  engine->engine->select_variant(index);  // cannot throw: index and mode checked
   return RT3_OK;
 }
 
@@ -155,7 +176,85 @@ rt3_status rt3_engine_select_variant_by_name(rt3_engine* engine, const char* nam
 
 int rt3_engine_active_variant(const rt3_engine* engine) { return engine ? engine->engine->active_variant() : -1; }
 
+namespace {
+
+rt3_inference_info to_c(const rt3::InferenceInfo& i) {
+  rt3_inference_info c;
+  c.variant = i.variant;
+  c.mode = static_cast<rt3_adapt_mode>(static_cast<int>(i.mode));
+  c.cpu_khz = i.cpu_khz;
+  c.level_khz = i.level_khz;
+  c.deadline_ms = i.deadline_ms;
+  c.predicted_ms = i.predicted_ms;
+  c.slowdown = i.slowdown;
+  c.latency_ms = i.latency_ms;
+  c.deadline_missed = i.deadline_missed ? 1 : 0;
+  c.energy_mj = i.energy_mj;
+  return c;
+}
+
+bool valid_mode(rt3_adapt_mode m) { return m >= RT3_ADAPT_MANUAL && m <= RT3_ADAPT_DEADLINE; }
+
+}  // namespace
+
+const char* rt3_adapt_mode_name(rt3_adapt_mode mode) {
+  return valid_mode(mode) ? rt3::adapt_mode_name(static_cast<rt3::AdaptMode>(static_cast<int>(mode))) : "unknown";
+}
+
+rt3_status rt3_engine_set_adapt_mode(rt3_engine* engine, rt3_adapt_mode mode) {
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_set_adapt_mode: engine is NULL");
+  if (!valid_mode(mode))
+    return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_set_adapt_mode: unknown mode " + std::to_string(static_cast<int>(mode)));
+  return run(engine, [&] {
+    engine->engine->set_adapt_mode(static_cast<rt3::AdaptMode>(static_cast<int>(mode)));
+    return RT3_OK;
+  });
+}
+
+rt3_adapt_mode rt3_engine_adapt_mode(const rt3_engine* engine) {
+  return engine ? static_cast<rt3_adapt_mode>(static_cast<int>(engine->engine->adapt_mode())) : RT3_ADAPT_MANUAL;
+}
+
+rt3_status rt3_engine_set_cpu_khz(rt3_engine* engine, uint64_t khz) {
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_set_cpu_khz: engine is NULL");
+  if (khz == 0) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_set_cpu_khz: a frequency of 0 kHz");
+  return run(engine, [&] {
+    engine->engine->set_cpu_khz(khz);
+    return RT3_OK;
+  });
+}
+
+rt3_status rt3_engine_set_deadline_ms(rt3_engine* engine, double ms) {
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_set_deadline_ms: engine is NULL");
+  return run(engine, [&] {
+    engine->engine->set_deadline_ms(ms);
+    return RT3_OK;
+  });
+}
+
+rt3_status rt3_engine_variant_stats(const rt3_engine* engine, int index, rt3_variant_stats* out) {
+  if (!engine || !out) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_variant_stats: engine or out is NULL");
+  const std::vector<rt3::VariantStats> all = engine->engine->adapt_stats();
+  if (index < 0 || static_cast<size_t>(index) >= all.size())
+    return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_variant_stats: index " + std::to_string(index) +
+                                                     " is outside [0, " + std::to_string(all.size()) + ")");
+  const rt3::VariantStats& s = all[static_cast<size_t>(index)];
+  *out = rt3_variant_stats{s.inferences, s.seconds, s.misses, s.energy_mj, s.energy_inferences};
+  return RT3_OK;
+}
+
+rt3_status rt3_engine_reset_stats(rt3_engine* engine) {
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_engine_reset_stats: engine is NULL");
+  engine->engine->reset_adapt_stats();
+  return RT3_OK;
+}
+
 rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity) {
+  return rt3_classify_ex(engine, text, out_label, probs, probs_capacity, nullptr);
+}
+
+rt3_status rt3_classify_ex(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity,
+                           rt3_inference_info* info) {
   if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: engine is NULL");
   if (!text) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: text is NULL");
   if (probs_capacity > 0 && !probs)
@@ -169,6 +268,7 @@ rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, fl
     rt3::ClassifyResult r = engine->engine->classify(std::string(text));
     if (out_label) *out_label = r.label;
     if (probs) std::memcpy(probs, r.probabilities.data(), n * sizeof(float));
+    if (info) *info = to_c(r.info);
     return RT3_OK;
   });
 }
@@ -186,6 +286,11 @@ rt3_generate_options rt3_generate_default_options(void) {
 
 rt3_status rt3_generate_ex(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
                            char* out_buf, size_t out_capacity, size_t* out_needed) {
+  return rt3_generate_ex2(engine, prompt, options, out_buf, out_capacity, out_needed, nullptr);
+}
+
+rt3_status rt3_generate_ex2(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
+                            char* out_buf, size_t out_capacity, size_t* out_needed, rt3_inference_info* info) {
   if (out_needed) *out_needed = 0;
   if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_generate: engine is NULL");
   if (!prompt || !options) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_generate: prompt or options is NULL");
@@ -203,6 +308,7 @@ rt3_status rt3_generate_ex(rt3_engine* engine, const char* prompt, const rt3_gen
     rt3::GenerateResult r = engine->engine->generate(std::string(prompt), o);
     const size_t needed = r.text.size() + 1;
     if (out_needed) *out_needed = needed;
+    if (info) *info = to_c(r.info);
     if (needed > out_capacity)
       return fail(engine, RT3_ERR_BUFFER_TOO_SMALL,
                   "rt3_generate: the text needs " + std::to_string(needed) + " bytes (with NUL), out_capacity is " +

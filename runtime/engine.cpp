@@ -10,6 +10,8 @@
 #include <random>
 #include <utility>
 
+#include "runtime/adapt/adapter.h"
+#include "runtime/adapt/bundle_spec.h"
 #include "runtime/format/bundle.h"
 #include "runtime/model/distilbert.h"
 #include "runtime/model/transformer_lm.h"
@@ -90,10 +92,9 @@ int32_t sample_top_k(const float* logits, int64_t n, int top_k, float temperatur
 
 struct Engine::Impl {
   std::mutex mu;  // serialises every call that touches scratch or state; never taken by select_variant
-  // The variant the next inference runs on. Written by select_variant (release), read once per
-  // inference (acquire); nothing else is shared with the switch path. On its own cache line so
-  // a fast switcher does not slow the inference path down through false sharing with `mu`.
-  alignas(64) std::atomic<int> active_variant{0};
+  // The adaptation policy; it also holds the active variant (an atomic on its own cache line, the
+  // only thing select_variant touches). Decides under `mu` at the start of every inference.
+  std::unique_ptr<adapt::Adapter> adapter;
   alignas(64) std::vector<std::string> variant_names;  // [0] = "base"; immutable after load
   std::vector<VariantInfo> variant_info;
   ModelType type = ModelType::kTransformerLm;
@@ -114,8 +115,15 @@ struct Engine::Impl {
   std::unique_ptr<models::DistilBert> bert;
   models::DistilBertScratch bert_scratch;
 
-  // The variant an inference starting now runs on: read exactly once per inference.
-  int begin_inference() const { return active_variant.load(std::memory_order_acquire); }
+  // The policy's decision for an inference starting now (under `mu`): made exactly once per
+  // inference, so the whole inference runs on one variant.
+  adapt::Adapter::Ticket begin_inference() {
+    try {
+      return adapter->begin();
+    } catch (const std::runtime_error& e) {  // a cpufreq read that failed
+      throw Error(Error::Code::kInternal, e.what());
+    }
+  }
 
   void require(ModelType t, const char* call) const {
     if (type != t)
@@ -190,20 +198,20 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
       }
       if (total > 0) impl->variant_info[0].sparsity = 1.0 - stored / total;
     }
+    std::vector<double> sparsity;
+    for (const VariantInfo& v : impl->variant_info) sparsity.push_back(v.sparsity);
+    impl->adapter = std::make_unique<adapt::Adapter>(
+        adapt::spec_from_bundle(bundle, impl->variant_names, sparsity, options.threads), options.cpufreq_root);
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
   });
 }
 
 const std::vector<std::string>& Engine::variants() const { return impl_->variant_names; }
 const std::vector<VariantInfo>& Engine::variant_info() const { return impl_->variant_info; }
-int Engine::active_variant() const { return impl_->active_variant.load(std::memory_order_acquire); }
+int Engine::active_variant() const { return impl_->adapter->active(); }
 
 void Engine::select_variant(int index) {
-  if (index < 0 || index >= static_cast<int>(impl_->variant_names.size()))
-    throw Error(Error::Code::kInvalidArgument, "select_variant: index " + std::to_string(index) +
-                                                   " is outside [0, " + std::to_string(impl_->variant_names.size()) +
-                                                   ")");
-  impl_->active_variant.store(index, std::memory_order_release);
+  guarded("select_variant", [&] { impl_->adapter->select(index); });
 }
 
 void Engine::select_variant(const std::string& name) {
@@ -214,8 +222,40 @@ void Engine::select_variant(const std::string& name) {
     for (const std::string& v : n) known += (known.empty() ? "" : ", ") + v;
     throw Error(Error::Code::kInvalidArgument, "select_variant: no variant named '" + name + "' (have: " + known + ")");
   }
-  impl_->active_variant.store(static_cast<int>(it - n.begin()), std::memory_order_release);
+  select_variant(static_cast<int>(it - n.begin()));
 }
+
+const char* adapt_mode_name(AdaptMode mode) {
+  switch (mode) {
+    case AdaptMode::kManual: return "manual";
+    case AdaptMode::kTable: return "table";
+    case AdaptMode::kCpufreq: return "cpufreq";
+    case AdaptMode::kDeadline: return "deadline";
+  }
+  return "unknown";
+}
+
+void Engine::set_adapt_mode(AdaptMode mode) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  try {
+    impl_->adapter->set_mode(mode);
+  } catch (const std::exception& e) {
+    throw Error(Error::Code::kInvalidArgument, std::string("set_adapt_mode: ") + e.what());
+  }
+}
+AdaptMode Engine::adapt_mode() const { return impl_->adapter->mode(); }
+std::string Engine::adapt_support(AdaptMode mode) const { return impl_->adapter->support(mode); }
+void Engine::set_cpu_khz(uint64_t khz) {
+  guarded("set_cpu_khz", [&] { impl_->adapter->set_cpu_khz(khz); });
+}
+void Engine::set_deadline_ms(double ms) {
+  guarded("set_deadline_ms", [&] { impl_->adapter->set_deadline_s(ms * 1e-3); });
+}
+double Engine::deadline_ms() const { return impl_->adapter->deadline_s() * 1e3; }
+std::vector<VariantStats> Engine::adapt_stats() const { return impl_->adapter->stats(); }
+void Engine::reset_adapt_stats() { impl_->adapter->reset_stats(); }
+bool Engine::has_energy_model() const { return !impl_->adapter->spec().active_power_mw.empty(); }
+std::string Engine::energy_support() const { return impl_->adapter->spec().energy_note; }
 
 ModelType Engine::model_type() const { return impl_->type; }
 const char* Engine::model_type_name() const {
@@ -243,11 +283,19 @@ std::string Engine::detokenize(const std::vector<int32_t>& ids) const {
 // ---- classifier ----------------------------------------------------------------------------------
 
 std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len) {
-  return classify_logits(ids, mask, batch, seq_len, nullptr);
+  return classify_logits(ids, mask, batch, seq_len, static_cast<InferenceInfo*>(nullptr));
 }
 
 std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
                                            int* variant_out) {
+  InferenceInfo info;
+  std::vector<float> logits = classify_logits(ids, mask, batch, seq_len, &info);
+  if (variant_out) *variant_out = info.variant;
+  return logits;
+}
+
+std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
+                                           InferenceInfo* info) {
   impl_->require(ModelType::kDistilBertClassifier, "classify_logits");
   if (!ids || !mask) throw Error(Error::Code::kInvalidArgument, "classify_logits: ids and mask must not be null");
   if (batch < 1 || seq_len < 1)
@@ -260,9 +308,10 @@ std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* ma
   std::lock_guard<std::mutex> lock(impl_->mu);
   return guarded("classify_logits", [&] {
     std::vector<float> logits(static_cast<size_t>(batch * impl_->bert->config().num_labels()));
-    const int variant = impl_->begin_inference();
-    impl_->bert->forward(ids, mask, batch, seq_len, logits.data(), impl_->bert_scratch, impl_->pool.get(), variant);
-    if (variant_out) *variant_out = variant;
+    adapt::Adapter::Ticket t = impl_->begin_inference();
+    impl_->bert->forward(ids, mask, batch, seq_len, logits.data(), impl_->bert_scratch, impl_->pool.get(), t.info.variant);
+    const InferenceInfo done = impl_->adapter->end(t);
+    if (info) *info = done;
     return logits;
   });
 }
@@ -285,8 +334,8 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
       ids[b * seq + t] = enc[b][t];
       mask[b * seq + t] = 1;
     }
-  int variant = 0;
-  const std::vector<float> logits = classify_logits(ids.data(), mask.data(), batch, seq, &variant);
+  InferenceInfo info;
+  const std::vector<float> logits = classify_logits(ids.data(), mask.data(), batch, seq, &info);
   const int64_t nl = static_cast<int64_t>(impl_->labels.size());
   std::vector<ClassifyResult> out(texts.size());
   for (int64_t b = 0; b < batch; ++b) {
@@ -295,7 +344,8 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
     r.probabilities = softmax(r.logits);
     r.label = argmax(r.logits.data(), nl);
     r.label_name = impl_->labels[r.label];
-    r.variant = variant;
+    r.variant = info.variant;
+    r.info = info;
   }
   return out;
 }
@@ -304,9 +354,16 @@ ClassifyResult Engine::classify(const std::string& text) { return std::move(clas
 
 // ---- language model --------------------------------------------------------------------------------
 
-std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n) { return lm_logits(ids, n, nullptr); }
+std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n) { return lm_logits(ids, n, static_cast<InferenceInfo*>(nullptr)); }
 
 std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, int* variant_out) {
+  InferenceInfo info;
+  std::vector<float> logits = lm_logits(ids, n, &info);
+  if (variant_out) *variant_out = info.variant;
+  return logits;
+}
+
+std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, InferenceInfo* info) {
   impl_->require(ModelType::kTransformerLm, "lm_logits");
   if (!ids || n < 1) throw Error(Error::Code::kInvalidArgument, "lm_logits: need at least one token id");
   if (n > impl_->max_len)
@@ -316,10 +373,11 @@ std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, int* variant
   return guarded("lm_logits", [&] {
     std::vector<float> logits(static_cast<size_t>(n * impl_->vocab));
     impl_->lm_state.reset();
-    const int variant = impl_->begin_inference();
-    impl_->lm->forward(impl_->lm_state, ids, n, logits.data(), /*all_logits=*/true, impl_->pool.get(), variant);
+    adapt::Adapter::Ticket t = impl_->begin_inference();
+    impl_->lm->forward(impl_->lm_state, ids, n, logits.data(), /*all_logits=*/true, impl_->pool.get(), t.info.variant);
     impl_->lm_state.reset();
-    if (variant_out) *variant_out = variant;
+    const InferenceInfo done = impl_->adapter->end(t);
+    if (info) *info = done;
     return logits;
   });
 }
@@ -342,8 +400,10 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
     throw Error(Error::Code::kTooLong, "generate: prompt of " + std::to_string(r.prompt_ids.size()) +
                                            " tokens + max_new_tokens " + std::to_string(o.max_new_tokens) +
                                            " exceed the model's context max_len " + std::to_string(impl_->max_len));
-  if (o.max_new_tokens == 0) {
-    r.variant = impl_->begin_inference();
+  if (o.max_new_tokens == 0) {  // nothing runs: report the variant an inference would use now
+    r.variant = impl_->adapter->active();
+    r.info.variant = r.variant;
+    r.info.mode = impl_->adapter->mode();
     return r;
   }
 
@@ -354,7 +414,8 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
     float* logits = m.step_logits.data();
     m.lm_state.reset();
     // One variant for the prompt and every decode step: the KV cache stays consistent.
-    const int variant = m.begin_inference();
+    adapt::Adapter::Ticket ticket = m.begin_inference();
+    const int variant = ticket.info.variant;
     r.variant = variant;
     m.lm->forward(m.lm_state, r.prompt_ids.data(), static_cast<int64_t>(r.prompt_ids.size()), logits,
                   /*all_logits=*/false, m.pool.get(), variant);
@@ -376,6 +437,7 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
     text_ids.erase(std::remove_if(text_ids.begin(), text_ids.end(),
                                   [&](int32_t id) { return id >= static_cast<int32_t>(m.spm->vocab_size()); }),
                    text_ids.end());
+    r.info = m.adapter->end(ticket);
     r.text = m.spm->decode(text_ids);
     return 0;
   });

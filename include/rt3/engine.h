@@ -47,6 +47,47 @@ enum class ModelType { kTransformerLm, kDistilBertClassifier };
 
 struct EngineOptions {
   int threads = 1;  // worker threads of this engine's pool (>= 1; the caller counts as one)
+  // Where cpufreq mode reads cpu<N>/cpufreq/scaling_cur_freq (tests use a fake tree).
+  std::string cpufreq_root = "/sys/devices/system/cpu";
+};
+
+// How the engine picks the variant of each inference (docs/adapt.md). The app chooses:
+//   kManual   - select_variant() decides (the default);
+//   kTable    - the app or OS reports the CPU frequency (set_cpu_khz); the engine snaps it to the
+//               bundle's DVFS levels and runs the variant rt3 search chose for that level;
+//   kCpufreq  - the same table, fed by the engine itself: before each inference it reads the
+//               current frequency of the CPU it runs on from cpufreq sysfs;
+//   kDeadline - closed loop on the engine's own measured latencies against set_deadline_ms():
+//               needs no OS access and reacts alike to lower clocks, throttling, little cores and
+//               contention. Uses the per-variant latency models the bundle carries.
+enum class AdaptMode { kManual, kTable, kCpufreq, kDeadline };
+const char* adapt_mode_name(AdaptMode mode);  // "manual", "table", "cpufreq", "deadline"
+
+// What ran and why, for one inference.
+struct InferenceInfo {
+  int variant = 0;               // index into variants()
+  AdaptMode mode = AdaptMode::kManual;
+  uint64_t cpu_khz = 0;          // table / cpufreq: the frequency that decided (0: none)
+  uint64_t level_khz = 0;        // the bundle level it snapped to (0: none)
+  double deadline_ms = 0;        // set_deadline_ms() in force (0: none)
+  double predicted_ms = -1;      // policy's prediction for this variant (< 0: none; see docs/adapt.md)
+  double slowdown = 0;           // deadline mode: measured / modelled latency that decided (0: none yet)
+  double latency_ms = 0;         // measured wall time of the inference
+  bool deadline_missed = false;  // latency_ms > deadline_ms (only with a deadline)
+  // Predicted CPU energy of this inference at its level (mJ): active power of the bundle's device
+  // profile at level_khz x the variant's modelled latency there (measured latency without a
+  // model). < 0 when unknown (no usable profile, or no level known in this mode).
+  double energy_mj = -1;
+};
+
+// Totals per variant since load or reset_adapt_stats() (relaxed counters: exact once inferences
+// have finished).
+struct VariantStats {
+  uint64_t inferences = 0;
+  double seconds = 0;        // measured inference time
+  uint64_t misses = 0;       // inferences over the deadline in force
+  double energy_mj = 0;      // sum of InferenceInfo::energy_mj where known
+  uint64_t energy_inferences = 0;  // inferences whose energy was known
 };
 
 struct ClassifyResult {
@@ -55,6 +96,7 @@ struct ClassifyResult {
   std::vector<float> probabilities;  // softmax of the logits
   std::vector<float> logits;
   int variant = 0;                   // the variant the inference ran on (index into variants())
+  InferenceInfo info;                // which variant ran, why, how long, predicted energy
 };
 
 struct GenerateOptions {
@@ -74,6 +116,7 @@ struct GenerateResult {
   std::vector<int32_t> prompt_ids;   // the context fed to the model before generating
   bool stopped_at_eos = false;
   int variant = 0;                   // the variant the whole generation ran on
+  InferenceInfo info;                // the whole generation is one inference
 };
 
 // One run-time variant of an engine (for reports such as rt3 inspect / rt3 bench switch).
@@ -117,6 +160,30 @@ class Engine {
   void select_variant(const std::string& name);
   int active_variant() const;
 
+  // ---- adaptation (see AdaptMode; docs/adapt.md) ----------------------------------------------
+  // Switches mode; waits for a running inference to finish and restarts the policy's state.
+  // Error kInvalidArgument when the bundle cannot serve the mode (adapt_support() says why), when
+  // cpufreq files cannot be opened (the message names the file and the permission), or deadline
+  // mode without a deadline (set_deadline_ms(), or the one the bundle was searched for).
+  // In a mode other than manual, select_variant() fails: the policy owns the choice.
+  void set_adapt_mode(AdaptMode mode);
+  AdaptMode adapt_mode() const;
+  // "" when the bundle can serve `mode`, else what it lacks.
+  std::string adapt_support(AdaptMode mode) const;
+  // Lock-free, any thread, any time. set_cpu_khz: khz > 0 (table mode uses the latest; before the
+  // first call it assumes the highest level; in deadline mode it only dates the energy).
+  // set_deadline_ms: finite ms > 0 (deadline mode follows it; every mode counts misses against it).
+  void set_cpu_khz(uint64_t khz);
+  void set_deadline_ms(double ms);
+  double deadline_ms() const;  // 0 when none
+  // Per variant (index order of variants()); reset zeroes them.
+  std::vector<VariantStats> adapt_stats() const;
+  void reset_adapt_stats();
+  // True when the bundle's device profile gives per-inference energy; energy_support() is "" then,
+  // else it says why not.
+  bool has_energy_model() const;
+  std::string energy_support() const;
+
   // Tokenizer access. LM: SentencePiece ids, no specials. Classifier: [CLS] text [SEP],
   // truncated to max_len().
   std::vector<int32_t> tokenize(const std::string& text) const;
@@ -133,6 +200,9 @@ class Engine {
   // Same; *variant_out (may be null) receives the variant the forward ran on.
   std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
                                      int* variant_out);
+  // Same; *info (may be null) receives what ran and why.
+  std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
+                                     InferenceInfo* info);
 
   // ---- language model (kTransformerLm; Error kInvalidArgument otherwise) --------------------
   // Context = [eos] + tokenize(prompt) when the tokenizer has an eos id (the training stream puts
@@ -144,6 +214,7 @@ class Engine {
   std::vector<float> lm_logits(const int32_t* ids, int64_t n);
   // Same; *variant_out (may be null) receives the variant the forward ran on.
   std::vector<float> lm_logits(const int32_t* ids, int64_t n, int* variant_out);
+  std::vector<float> lm_logits(const int32_t* ids, int64_t n, InferenceInfo* info);
 
  private:
   struct Impl;

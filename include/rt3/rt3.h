@@ -68,10 +68,74 @@ rt3_status rt3_engine_select_variant(rt3_engine* engine, int index);
 rt3_status rt3_engine_select_variant_by_name(rt3_engine* engine, const char* name);
 int rt3_engine_active_variant(const rt3_engine* engine);
 
+/* ---- adaptation (docs/adapt.md) -----------------------------------------------------------------
+ * The engine can pick the variant of every inference itself:
+ *   RT3_ADAPT_MANUAL   rt3_engine_select_variant decides (default);
+ *   RT3_ADAPT_TABLE    the app reports the CPU frequency (rt3_engine_set_cpu_khz); the engine snaps it
+ *                      to the bundle's DVFS levels and runs the variant rt3 search chose there;
+ *   RT3_ADAPT_CPUFREQ  the same table, the engine reading cpufreq sysfs itself before each inference;
+ *   RT3_ADAPT_DEADLINE closed loop on its own measured latencies against rt3_engine_set_deadline_ms:
+ *                      needs no OS access (Android apps, thermal throttling, little cores, contention).
+ * In a mode other than manual, rt3_engine_select_variant fails with RT3_ERR_INVALID_ARGUMENT. */
+typedef enum rt3_adapt_mode {
+  RT3_ADAPT_MANUAL = 0,
+  RT3_ADAPT_TABLE = 1,
+  RT3_ADAPT_CPUFREQ = 2,
+  RT3_ADAPT_DEADLINE = 3
+} rt3_adapt_mode;
+
+/* "manual", "table", "cpufreq", "deadline"; "unknown" otherwise. */
+const char* rt3_adapt_mode_name(rt3_adapt_mode mode);
+
+typedef struct rt3_engine_options {
+  int threads;              /* >= 1 */
+  const char* cpufreq_root; /* NULL: /sys/devices/system/cpu (tests point it at a fake tree) */
+} rt3_engine_options;
+/* threads 1, cpufreq_root NULL. */
+rt3_engine_options rt3_engine_default_options(void);
+rt3_status rt3_engine_load_ex(const char* path, const rt3_engine_options* options, rt3_engine** out_engine);
+
+/* Waits for a running inference, then switches mode. RT3_ERR_INVALID_ARGUMENT (message says why)
+ * when the bundle cannot serve the mode (no level table; no latency models), cpufreq files cannot
+ * be opened (names the file and the permission), or deadline mode has no deadline. */
+rt3_status rt3_engine_set_adapt_mode(rt3_engine* engine, rt3_adapt_mode mode);
+rt3_adapt_mode rt3_engine_adapt_mode(const rt3_engine* engine); /* MANUAL for NULL */
+/* Lock-free, any thread. khz > 0; ms finite and > 0. */
+rt3_status rt3_engine_set_cpu_khz(rt3_engine* engine, uint64_t khz);
+rt3_status rt3_engine_set_deadline_ms(rt3_engine* engine, double ms);
+
+/* What ran and why, for one inference. Negative predicted_ms / energy_mj: unknown. */
+typedef struct rt3_inference_info {
+  int variant;
+  rt3_adapt_mode mode;
+  uint64_t cpu_khz;     /* the frequency that decided (0: none) */
+  uint64_t level_khz;   /* the bundle level it snapped to (0: none) */
+  double deadline_ms;   /* 0: none */
+  double predicted_ms;  /* the policy's prediction for this variant */
+  double slowdown;      /* deadline mode: measured / modelled latency that decided (0: none yet) */
+  double latency_ms;    /* measured */
+  int deadline_missed;
+  double energy_mj;     /* predicted CPU energy at level_khz (needs the bundle's device profile) */
+} rt3_inference_info;
+
+typedef struct rt3_variant_stats {
+  uint64_t inferences;
+  double seconds;
+  uint64_t misses;
+  double energy_mj;
+  uint64_t energy_inferences; /* inferences whose energy was known */
+} rt3_variant_stats;
+/* Totals for variant `index` since load or the last reset. */
+rt3_status rt3_engine_variant_stats(const rt3_engine* engine, int index, rt3_variant_stats* out);
+rt3_status rt3_engine_reset_stats(rt3_engine* engine);
+
 /* Classifies UTF-8 `text`. *out_label receives the argmax label. `probs` (may be NULL when
  * probs_capacity is 0) receives the softmax over the labels; if probs_capacity is smaller than
  * rt3_num_labels() nothing is written and RT3_ERR_BUFFER_TOO_SMALL is returned. */
 rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity);
+/* Same; *info (may be NULL) receives what ran and why. */
+rt3_status rt3_classify_ex(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity,
+                           rt3_inference_info* info);
 
 typedef struct rt3_generate_options {
   int max_new_tokens; /* >= 0 */
@@ -95,6 +159,9 @@ rt3_status rt3_generate(rt3_engine* engine, const char* prompt, int max_new_toke
  * including the NUL, also when the buffer is too small. */
 rt3_status rt3_generate_ex(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
                            char* out_buf, size_t out_capacity, size_t* out_needed);
+/* Same; *info (may be NULL) receives what ran and why (the whole generation is one inference). */
+rt3_status rt3_generate_ex2(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
+                            char* out_buf, size_t out_capacity, size_t* out_needed, rt3_inference_info* info);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rt3/version.h"
+#include "runtime/format/bundle_adaptation_json.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "runtime/tokenizer/wordpiece.h"
 
@@ -50,6 +51,7 @@ struct Parsed {
   std::vector<BundleVariant> variants;
   std::map<std::string, std::string> level_to_variant;
   std::string device_profile_json = "null";
+  std::optional<AdaptationInfo> adaptation;
   std::set<std::string, std::less<>> weight_names;  // stored dense
   int64_t bp_block_rows = 0;
   std::set<std::string, std::less<>> bp_layers;      // stored block-pruned
@@ -255,11 +257,12 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
 
   // 3. version.
   const json& ver = require(j, "format_version", json::value_t::number_integer, "an integer", "rt3 metadata", source);
-  if (!ver.is_number_unsigned() || ver.get<uint64_t>() != static_cast<uint64_t>(kBundleFormatVersion))
+  if (!ver.is_number_unsigned() || ver.get<uint64_t>() < static_cast<uint64_t>(kOldestBundleFormatVersion) ||
+      ver.get<uint64_t>() > static_cast<uint64_t>(kBundleFormatVersion))
     fail(K::kUnsupportedVersion, source,
          "format_version " + ver.dump() + " is not supported (this runtime reads " +
-             std::to_string(kBundleFormatVersion) + ")");
-  p.format_version = kBundleFormatVersion;
+             std::to_string(kOldestBundleFormatVersion) + " to " + std::to_string(kBundleFormatVersion) + ")");
+  p.format_version = ver.get<int>();
   p.rt3_version = require(j, "rt3_version", json::value_t::string, "a string", "rt3 metadata", source).get<std::string>();
 
   // 4. model.
@@ -368,7 +371,18 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
         (it.value().get<std::string>() != "base" && !variant_names.count(it.value().get<std::string>())))
       fail(K::kBadVariants, source,
            "level_to_variant['" + it.key() + "'] = " + it.value().dump() + " does not name a variant (or \"base\")");
-    p.level_to_variant[it.key()] = it.value().get<std::string>();
+    // Keys are frequencies: the engine's table mode snaps a CPU frequency to them.
+    const std::string& k = it.key();
+    if (k.empty() || k.size() > 12 || k.find_first_not_of("0123456789") != std::string::npos || std::stoull(k) == 0)
+      fail(K::kBadVariants, source, "level_to_variant key '" + k + "' is not a frequency in kHz (a positive integer)");
+    p.level_to_variant[k] = it.value().get<std::string>();
+  }
+  if (j.contains("adaptation") && !j["adaptation"].is_null()) {
+    if (p.format_version < 2)
+      fail(K::kBadVariants, source, "adaptation needs format_version 2, the file says " + ver.dump());
+    std::set<std::string> names = variant_names;
+    names.insert("base");
+    p.adaptation = parse_adaptation(j["adaptation"], names, source);
   }
 
   // 7. weights: present, F32, right shape, aligned; block-pruned ones (optional "bp" section)
@@ -648,6 +662,7 @@ const std::vector<BundleVariant>& Bundle::variants() const { return s_->loaded.p
 const std::map<std::string, std::string>& Bundle::level_to_variant() const {
   return s_->loaded.parsed.level_to_variant;
 }
+const std::optional<AdaptationInfo>& Bundle::adaptation() const { return s_->loaded.parsed.adaptation; }
 const std::string& Bundle::device_profile_json() const { return s_->loaded.parsed.device_profile_json; }
 const std::string& Bundle::metadata_json() const { return s_->loaded.parsed.metadata_json; }
 const SafetensorsFile& Bundle::file() const { return s_->file; }
@@ -727,6 +742,7 @@ struct BundleWriter::State {
   std::vector<BundleVariant> variants;
   std::map<std::string, std::string> level_to_variant;
   json device_profile = nullptr;
+  std::optional<AdaptationInfo> adaptation;
   int64_t bp_block_rows = 0;
   std::vector<std::string> bp_layers;
 
@@ -951,6 +967,8 @@ void BundleWriter::set_level_to_variant(const std::map<std::string, std::string>
   s_->level_to_variant = table;
 }
 
+void BundleWriter::set_adaptation(const AdaptationInfo& adaptation) { s_->adaptation = adaptation; }
+
 void BundleWriter::set_device_profile_json(const std::string& json_text) {
   try {
     s_->device_profile = json::parse(json_text);
@@ -983,7 +1001,8 @@ std::string BundleWriter::metadata_json() const {
               {"max_len", s_->tokenizer.max_len}}},
             {"variants", vars},
             {"level_to_variant", s_->level_to_variant},
-            {"device_profile", s_->device_profile}};
+            {"device_profile", s_->device_profile},
+            {"adaptation", s_->adaptation ? adaptation_to_json(*s_->adaptation) : json(nullptr)}};
   if (!s_->bp_layers.empty()) j["bp"] = {{"block_rows", s_->bp_block_rows}, {"layers", s_->bp_layers}};
   return j.dump();
 }

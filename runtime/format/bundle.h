@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "runtime/format/bundle_adaptation.h"
 #include "runtime/format/safetensors.h"
 #include "runtime/kernels/bp_linear.h"
 #include "runtime/kernels/pattern_linear.h"
@@ -30,8 +32,10 @@ class WordPieceTokenizer;
 
 namespace rt3::format {
 
-// Version of the metadata schema this code reads and writes.
-inline constexpr int kBundleFormatVersion = 1;
+// Version of the metadata schema this code writes. It reads this one and every older one
+// (kOldestBundleFormatVersion..): version 2 added the optional "adaptation" field.
+inline constexpr int kBundleFormatVersion = 2;
+inline constexpr int kOldestBundleFormatVersion = 1;
 // Key in safetensors "__metadata__" that holds the RT3 JSON.
 inline constexpr const char* kBundleMetadataKey = "rt3";
 // Tensor name BundleWriter uses for the tokenizer bytes (the loader accepts any name the
@@ -161,7 +165,11 @@ class Bundle {
   std::shared_ptr<const WordPieceTokenizer> wordpiece() const;
 
   const std::vector<BundleVariant>& variants() const;
+  // DVFS level (kHz, a positive integer key) -> variant name, as rt3 search decided it.
   const std::map<std::string, std::string>& level_to_variant() const;
+  // Per-variant latency models and accuracies for the engine's adaptation policy; empty when the
+  // bundle has none (format version 1, or written without them).
+  const std::optional<AdaptationInfo>& adaptation() const;
   // The device profile as compact JSON text, "null" when none.
   const std::string& device_profile_json() const;
   // The whole __metadata__["rt3"] JSON text as stored.
@@ -247,6 +255,8 @@ class BundleWriter {
   void add_pattern_variant(const std::string& name, int64_t tile_rows, int64_t tile_cols,
                            const std::map<std::string, kernels::PatternWeights>& layers);
   void set_level_to_variant(const std::map<std::string, std::string>& table);
+  // Latency models / accuracies per variant (names checked when the bundle is built).
+  void set_adaptation(const AdaptationInfo& adaptation);
   // Compact JSON text of an object, or "null".
   void set_device_profile_json(const std::string& json_text);
 

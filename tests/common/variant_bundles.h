@@ -161,6 +161,8 @@ struct VariantModel {
     return bw;
   }
   void write(const std::string& path) const { writer(weights, true).write(path); }
+  // With what the engine's adaptation modes read (adaptation_fixture below).
+  void write_adaptive(const std::string& path) const;
   // The same model without variants, weights masked by variant `v` (0 = unmasked): the
   // reference a variant must reproduce.
   void write_reference(const std::string& path, int v) const {
@@ -237,6 +239,42 @@ inline VariantModel make_variant_lm(const std::string& spm_bytes, int64_t vocab,
   for (size_t i = 0; i < m.recipes.size(); ++i)
     m.sets.push_back(random_pattern_set(m.required(), m.recipes[i], seed * 1000 + static_cast<uint32_t>(i) * 100));
   return m;
+}
+
+// A made-up device for the adaptation tests: four levels, each served by one of base / p50 / p75 /
+// p88 (default_variant_recipes), latency models that shrink with sparsity, accuracies that fall
+// with it, a 10 ms searched deadline, and a one-cluster energy-model profile (power = cores x
+// coefficient x V^2 x f + static).
+struct AdaptationFixture {
+  std::map<std::string, std::string> levels = {
+      {"1800000", "base"}, {"1200000", "p50"}, {"800000", "p75"}, {"400000", "p88"}};
+  format::AdaptationInfo info() const {
+    format::AdaptationInfo a;
+    a.deadline_s = 0.010;
+    a.variants["base"] = {0.004, 0.001, 1800000, 0.90};
+    a.variants["p50"] = {0.0025, 0.0006, 1800000, 0.88};
+    a.variants["p75"] = {0.0018, 0.0005, 1800000, 0.86};
+    a.variants["p88"] = {0.0010, 0.0003, 1800000, 0.80};
+    return a;
+  }
+  static const char* profile_json() {
+    return R"({"name": "test-soc", "soc": "test", "sources": [{"what": "all", "where": "assumption: test"}],
+      "power_model": "energy_model", "battery": {"capacity_mah": 1000, "nominal_voltage_v": 3.8, "assumed": true, "note": "test"},
+      "base_power_mw": 100, "idle_power_mw": 10,
+      "clusters": [{"name": "big", "cores": 2, "core_type": "test", "capacity_dmips_mhz": 1024,
+        "dynamic_power_coefficient": 400, "static_power_mw": 50, "static_power_source": "assumption",
+        "opps": [{"khz": 400000, "uv": 800000}, {"khz": 800000, "uv": 900000},
+                 {"khz": 1200000, "uv": 1000000}, {"khz": 1800000, "uv": 1100000}]}]})";
+  }
+};
+
+inline void VariantModel::write_adaptive(const std::string& path) const {
+  format::BundleWriter w = writer(weights, true);
+  const AdaptationFixture f;
+  w.set_level_to_variant(f.levels);
+  w.set_adaptation(f.info());
+  w.set_device_profile_json(AdaptationFixture::profile_json());
+  w.write(path);
 }
 
 }  // namespace rt3::test_util

@@ -177,7 +177,13 @@ TEST(BundleRoundTrip, DistilBertThroughFile) {
   BundleWriter w = bert_writer(c);
   w.add_raw("variant.half.mask", DType::U8, {4}, "\x01\x00\x01\x00", 4);
   w.add_variant({"half", 0.5, {"variant.half.mask"}});
-  w.set_level_to_variant({{"0", "half"}});
+  w.set_level_to_variant({{"1800000", "half"}});
+  format::AdaptationInfo adapt;
+  adapt.deadline_s = 0.05;
+  adapt.cycle_scale = 1.5;
+  adapt.variants["base"] = {0.004, 0.001, 1800000, 0.9};
+  adapt.variants["half"] = {0.002, 0.0005, 1800000, std::nullopt};
+  w.set_adaptation(adapt);
   w.set_device_profile_json(R"({"name": "test-soc", "levels": [1, 2]})");
   const std::string path = dir.file("m.rt3");
   w.write(path);
@@ -212,7 +218,14 @@ TEST(BundleRoundTrip, DistilBertThroughFile) {
   EXPECT_EQ(b.variants()[0].name, "half");
   EXPECT_DOUBLE_EQ(b.variants()[0].sparsity, 0.5);
   EXPECT_EQ(b.variants()[0].tensors, std::vector<std::string>{"variant.half.mask"});
-  EXPECT_EQ(b.level_to_variant().at("0"), "half");
+  EXPECT_EQ(b.level_to_variant().at("1800000"), "half");
+  ASSERT_TRUE(b.adaptation());
+  EXPECT_DOUBLE_EQ(*b.adaptation()->deadline_s, 0.05);
+  EXPECT_DOUBLE_EQ(b.adaptation()->cycle_scale, 1.5);
+  EXPECT_NEAR(b.adaptation()->variants.at("base").compute_s, 0.004, 1e-15);
+  EXPECT_NEAR(b.adaptation()->variants.at("half").memory_s, 0.0005, 1e-15);
+  EXPECT_DOUBLE_EQ(*b.adaptation()->variants.at("base").accuracy, 0.9);
+  EXPECT_FALSE(b.adaptation()->variants.at("half").accuracy);
   EXPECT_EQ(json::parse(b.device_profile_json())["name"], "test-soc");
   // A metadata string any safetensors tool can show.
   const json meta = json::parse(b.metadata_json());
@@ -398,8 +411,10 @@ TEST(BundleReject, MissingField) {
 
 TEST(BundleReject, UnsupportedVersion) {
   Parts p = good_bert_parts();
-  p.meta["format_version"] = 2;
-  expect_kind(p.bytes(), K::kUnsupportedVersion, "format_version 2");
+  p.meta["format_version"] = kBundleFormatVersion + 1;
+  expect_kind(p.bytes(), K::kUnsupportedVersion, "format_version " + std::to_string(kBundleFormatVersion + 1));
+  p.meta["format_version"] = 0;
+  expect_kind(p.bytes(), K::kUnsupportedVersion, "format_version 0");
   p.meta["format_version"] = -1;
   expect_kind(p.bytes(), K::kUnsupportedVersion);
 }
@@ -516,14 +531,54 @@ TEST(BundleReject, TokenizerMismatch) {
 
 TEST(BundleReject, BadVariants) {
   Parts p = good_bert_parts();
-  p.meta["level_to_variant"] = {{"0", "nope"}};
+  p.meta["level_to_variant"] = {{"1000", "nope"}};
   expect_kind(p.bytes(), K::kBadVariants, "nope");
+  for (const char* key : {"0", "fast", "-5", "12.5", "9999999999999"}) {
+    p = good_bert_parts();
+    p.meta["level_to_variant"] = {{key, "base"}};
+    expect_kind(p.bytes(), K::kBadVariants, "not a frequency");
+  }
   p = good_bert_parts();
   p.meta["variants"] = json::array({{{"name", "v"}, {"sparsity", 1.5}, {"tensors", json::array()}}});
   expect_kind(p.bytes(), K::kBadVariants, "sparsity");
   p = good_bert_parts();
   p.meta["device_profile"] = "pixel";
   expect_kind(p.bytes(), K::kBadVariants, "device_profile");
+}
+
+// The optional "adaptation" field (format 2): every number finite and in range, every name a
+// variant, and not in a format 1 file.
+TEST(BundleReject, BadAdaptation) {
+  const json good = {{"deadline_ms", 30},
+                     {"cycle_scale", 1},
+                     {"variants", {{"base", {{"compute_ms", 4}, {"memory_ms", 1}, {"f_ref_khz", 1800000}, {"accuracy", 0.9}}}}}};
+  Parts p = good_bert_parts();
+  p.meta["adaptation"] = good;
+  EXPECT_NO_THROW(Bundle::from_bytes(p.bytes(), "mem"));
+  p.meta["adaptation"] = nullptr;
+  EXPECT_NO_THROW(Bundle::from_bytes(p.bytes(), "mem"));
+  p.meta["format_version"] = 1;  // files written before format 2 still load
+  p.meta.erase("adaptation");
+  EXPECT_EQ(Bundle::from_bytes(p.bytes(), "mem").format_version(), 1);
+  const std::vector<std::pair<json, std::string>> cases = {
+      {json::array(), "must be null or an object"},
+      {{{"variants", 3}}, "needs 'variants'"},
+      {{{"deadline_ms", -1}, {"variants", json::object()}}, "deadline_ms"},
+      {{{"variants", {{"nope", good["variants"]["base"]}}}}, "does not name a variant"},
+      {{{"variants", {{"base", {{"compute_ms", 4}, {"memory_ms", 1}}}}}}, "f_ref_khz"},
+      {{{"variants", {{"base", {{"compute_ms", -4}, {"memory_ms", 1}, {"f_ref_khz", 1}}}}}}, "compute_ms"},
+      {{{"variants", {{"base", {{"compute_ms", 0}, {"memory_ms", 0}, {"f_ref_khz", 1}}}}}}, "latency of 0"},
+      {{{"variants", {{"base", {{"compute_ms", 1}, {"memory_ms", 0}, {"f_ref_khz", 1}, {"accuracy", 1.5}}}}}}, "accuracy"},
+  };
+  for (const auto& [value, message] : cases) {
+    p = good_bert_parts();
+    p.meta["adaptation"] = value;
+    expect_kind(p.bytes(), K::kBadVariants, message);
+  }
+  p = good_bert_parts();
+  p.meta["format_version"] = 1;
+  p.meta["adaptation"] = good;
+  expect_kind(p.bytes(), K::kBadVariants, "format_version 2");
 }
 
 TEST(BundleReject, ErrorKindNamesAreDistinct) {

@@ -2,7 +2,8 @@
 // that the ThreadSanitizer ctest (tests/CMakeLists.txt, variant_switch_tsan) compiles little.
 // Two inference threads (classify_logits and classify(text), serialised by the engine) and one
 // switcher thread (select_variant by index and by name, active_variant, the C API) share one
-// engine; every inference must equal the precomputed output of the variant it reports.
+// engine; every inference must equal the precomputed output of the variant it reports. A second
+// phase does the same while the adaptation mode, frequency and deadline change (adapt_phase).
 //   variant_stress [ITERATIONS]     exit 0 when every check passed
 #include <atomic>
 #include <cstdio>
@@ -16,6 +17,68 @@
 #include "rt3/rt3.h"
 #include "tests/common/test_util.h"
 #include "tests/common/variant_bundles.h"
+
+// Adaptation modes under concurrency: two inference threads check every output against the
+// variant it reports, while one thread cycles the mode (manual / table / deadline) and tries
+// manual selects (refused outside manual mode), and one feeds frequencies and deadlines.
+long adapt_phase(const rt3::test_util::TempDir& dir, int iterations) {
+  const std::string path = dir.file("adaptive.rt3");
+  rt3::test_util::make_variant_bert().write_adaptive(path);
+  auto engine = rt3::Engine::load(path, {2});
+  const int K = static_cast<int>(engine->variants().size());
+  const std::string text = "free money now, the cat sat";
+  std::vector<std::vector<float>> want(static_cast<size_t>(K));
+  for (int v = 0; v < K; ++v) {
+    engine->select_variant(v);
+    want[v] = engine->classify(text).logits;
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<long> bad{0}, changes{0};
+  std::thread moder([&] {
+    const rt3::AdaptMode modes[] = {rt3::AdaptMode::kTable, rt3::AdaptMode::kDeadline, rt3::AdaptMode::kManual};
+    for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+      engine->set_adapt_mode(modes[i % 3]);
+      try {
+        engine->select_variant(i % K);
+      } catch (const rt3::Error&) {
+        // refused outside manual mode: expected
+      }
+      (void)engine->adapt_stats();
+      changes.fetch_add(1, std::memory_order_relaxed);
+      std::this_thread::yield();
+    }
+  });
+  std::thread feeder([&] {
+    const uint64_t khz[] = {400000, 800000, 1200000, 1800000, 2500000};
+    for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+      engine->set_cpu_khz(khz[i % 5]);
+      engine->set_deadline_ms(i % 2 ? 1e-3 : 1e4);
+      (void)engine->active_variant();
+      std::this_thread::yield();
+    }
+  });
+  auto infer = [&] {
+    while (changes.load() < 10) std::this_thread::yield();
+    for (int it = 0; it < iterations; ++it) {
+      const rt3::ClassifyResult r = engine->classify(text);
+      if (r.variant < 0 || r.variant >= K || r.logits != want[static_cast<size_t>(r.variant)] || r.info.variant != r.variant)
+        bad.fetch_add(1);
+      std::this_thread::yield();
+    }
+  };
+  std::thread a(infer), b(infer);
+  a.join();
+  b.join();
+  stop = true;
+  moder.join();
+  feeder.join();
+  uint64_t counted = 0;
+  for (const rt3::VariantStats& s : engine->adapt_stats()) counted += s.inferences;
+  if (counted < static_cast<uint64_t>(2 * iterations)) bad.fetch_add(1);
+  std::printf("variant_stress adapt: 2 x %d inferences, %ld mode changes, %ld bad\n", iterations, changes.load(),
+              bad.load());
+  return bad.load();
+}
 
 int main(int argc, char** argv) {
   const int iterations = argc > 1 ? std::atoi(argv[1]) : 200;
@@ -91,7 +154,8 @@ int main(int argc, char** argv) {
     rt3_engine_free(c);
     std::printf("variant_stress: %d + 2 x %d inferences, %ld switches, %d of %d variants seen, %ld bad\n", done,
                 iterations, switches.load(), variants_seen, K, bad.load());
-    return bad.load() == 0 && variants_seen >= 2 ? 0 : 1;
+    const long adapt_bad = adapt_phase(dir, iterations);
+    return bad.load() == 0 && adapt_bad == 0 && variants_seen >= 2 ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "variant_stress: %s\n", e.what());
     return 1;

@@ -1,0 +1,117 @@
+// The policy pieces on their own: level snapping and the closed-loop deadline controller, fed
+// with made-up latencies (no engine, no clock).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "runtime/adapt/deadline_controller.h"
+#include "runtime/adapt/level_table.h"
+
+namespace rt3::adapt {
+namespace {
+
+TEST(LevelTable, SnapsDownToTheHighestLevelAtOrBelow) {
+  const LevelTable t({{1800000, 0}, {400000, 3}, {1200000, 1}, {800000, 2}});
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t.level_khz(t.snap(1800000)), 1800000u);
+  EXPECT_EQ(t.level_khz(t.snap(2500000)), 1800000u);
+  EXPECT_EQ(t.level_khz(t.snap(1799999)), 1200000u);
+  EXPECT_EQ(t.variant(t.snap(1000000)), 2);
+  EXPECT_EQ(t.level_khz(t.snap(100000)), 400000u);  // below every level: the lowest
+  EXPECT_EQ(t.variant(t.top()), 0);
+}
+
+// Four variants: engine indices 0..3, costs 5 / 3.1 / 2.3 / 1.3 ms at the reference clock, the
+// densest most preferred.
+DeadlineController make(DeadlineOptions o = {}) {
+  return DeadlineController({0, 1, 2, 3},
+                            {{0.004, 0.001, 1.8e6}, {0.0025, 0.0006, 1.8e6}, {0.0018, 0.0005, 1.8e6}, {0.0010, 0.0003, 1.8e6}},
+                            {0, 1, 2, 3}, o);
+}
+
+// Runs one inference on `c`: the variant it chooses takes slowdown x its modelled cost.
+int step(DeadlineController& c, double slowdown, double deadline, double noise = 0, std::mt19937* rng = nullptr) {
+  static const double cost[] = {0.005, 0.0031, 0.0023, 0.0013};
+  const int v = c.choose(deadline);
+  double jitter = 1;
+  if (rng) jitter += std::uniform_real_distribution<double>(-noise, noise)(*rng);
+  c.observe(v, cost[v] * slowdown * jitter, deadline);
+  return v;
+}
+
+TEST(DeadlineController, StartsOnTheMostPreferredAndStaysWithHeadroom) {
+  DeadlineController c = make();
+  EXPECT_EQ(c.choose(0.010), 0);
+  EXPECT_FALSE(c.observed());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(step(c, 1.0, 0.010), 0);
+  EXPECT_NEAR(c.slowdown(), 1.0, 1e-9);
+  EXPECT_NEAR(c.predicted_s(1), 0.0031, 1e-9);
+}
+
+TEST(DeadlineController, OneSlowInferenceIsEnoughToMoveDown) {
+  DeadlineController c = make();
+  step(c, 1.0, 0.010);
+  // The CPU becomes 2.5x slower: base takes 12.5 ms against 10. The very next choice must be a
+  // variant predicted within 0.85 x 10 ms: p50 at 7.75 ms.
+  step(c, 2.5, 0.010);
+  EXPECT_NEAR(c.slowdown(), 2.5, 1e-9);
+  EXPECT_EQ(c.choose(0.010), 1);
+  // 6x slower: only p88 (7.8 ms) fits.
+  step(c, 6.0, 0.010);
+  EXPECT_EQ(c.choose(0.010), 3);
+}
+
+TEST(DeadlineController, FastestWhenNothingFits) {
+  DeadlineController c = make();
+  step(c, 1.0, 0.001);  // 1 ms deadline: even p88 (1.3 ms) misses
+  EXPECT_EQ(c.choose(0.001), 3);
+}
+
+TEST(DeadlineController, ComesBackAfterTheSlowdownEndsWithinAFewInferences) {
+  DeadlineController c = make();
+  for (int i = 0; i < 5; ++i) step(c, 1.0, 0.010);
+  for (int i = 0; i < 10; ++i) step(c, 3.0, 0.010);
+  EXPECT_GT(c.choose(0.010), 0);
+  int back = -1;
+  for (int i = 0; i < 30 && back < 0; ++i)
+    if (step(c, 1.0, 0.010) == 0) back = i;
+  ASSERT_GE(back, 0) << "never returned to the dense variant";
+  EXPECT_LE(back, 12);
+  EXPECT_GE(back, 2) << "moved up without any hysteresis";
+}
+
+TEST(DeadlineController, DoesNotFlapAtABoundary) {
+  // Slowdown 1.9: base predicted 9.5 ms (above 8.5), p50 5.9 ms (below 6.5 up-margin? no: p50
+  // is what runs; base would need <= 6.5 to come back). +-10 % noise on every measurement.
+  DeadlineController c = make();
+  std::mt19937 rng(7);
+  int switches = 0, last = -1;
+  for (int i = 0; i < 400; ++i) {
+    const int v = step(c, 1.9, 0.010, 0.10, &rng);
+    if (last >= 0 && v != last) ++switches;
+    last = v;
+  }
+  EXPECT_LT(switches, 400 / 10) << "flaps";
+  EXPECT_LE(switches, 4);
+}
+
+TEST(DeadlineController, AShorterDeadlineMovesDownBeforeTheNextMeasurement) {
+  DeadlineController c = make();
+  step(c, 1.0, 0.010);
+  EXPECT_EQ(c.choose(0.010), 0);
+  EXPECT_EQ(c.choose(0.004), 1);  // base 5 ms > 3.4, p50 3.1 ms fits
+}
+
+TEST(DeadlineController, RejectsBadInput) {
+  EXPECT_THROW(DeadlineController({}, {}, {}), std::invalid_argument);
+  EXPECT_THROW(DeadlineController({0}, {{0, 0, 1}}, {0}), std::invalid_argument);
+  EXPECT_THROW(DeadlineController({0, 1}, {{1, 0, 1}, {1, 0, 1}}, {0, 0}), std::invalid_argument);
+  DeadlineOptions o;
+  o.up_margin = 0.9;  // above margin
+  EXPECT_THROW(make(o), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rt3::adapt
