@@ -3,6 +3,7 @@
 //   rt3 bench kernels   BP / pattern vs dense vs oneDNN vs XNNPACK per layer shape (cli/bench_kernels.cpp)
 //   rt3 bench model     whole bundle vs its dense twin, with the Amdahl bound (cli/bench_model.cpp)
 //   rt3 bench switch    variant switching under load: latency, time-to-effect, no torn inference
+//   rt3 bench adapt     the engine's adaptation modes under emulated slowdowns (cli/bench_adapt.cpp)
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -49,12 +50,13 @@ Runner add_bench_kernels(CLI::App& bench, GlobalOptions& g) {
 }
 
 Runner add_bench(CLI::App& app, GlobalOptions& g) {
-  auto* bench = app.add_subcommand("bench", "Benchmarks: kernels (per layer shape), model (whole bundle vs dense)");
+  auto* bench = app.add_subcommand("bench", "Benchmarks: kernels (per layer shape), model (whole bundle vs dense), switch (variant switching), adapt (following slowdowns)");
   bench->require_subcommand(1);
   auto runners = std::make_shared<std::map<std::string, Runner>>();
   (*runners)["kernels"] = add_bench_kernels(*bench, g);
   (*runners)["model"] = add_bench_model(*bench, g);
   (*runners)["switch"] = add_bench_switch(*bench, g);
+  (*runners)["adapt"] = add_bench_adapt(*bench, g);
   return [bench, runners]() {
     for (auto* sub : bench->get_subcommands()) return runners->at(sub->get_name())();
     return 1;

@@ -7,13 +7,16 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/run_dir.h"
+#include "dvfs/adaptation_models.h"
 #include "rt3/engine.h"
 #include "runtime/format/bundle.h"
+#include "runtime/format/bundle_adaptation_json.h"
 #include "runtime/model/config.h"
 
 namespace rt3::cli {
@@ -87,6 +90,7 @@ json inspect_json(const format::Bundle& b, const std::string& path) {
   }
   j["variants"] = variants;
   j["level_to_variant"] = b.level_to_variant();
+  j["adaptation"] = b.adaptation() ? format::adaptation_to_json(*b.adaptation()) : json(nullptr);
   j["device_profile"] = json::parse(b.device_profile_json());
   return j;
 }
@@ -96,8 +100,9 @@ json inspect_json(const format::Bundle& b, const std::string& path) {
 Runner add_export(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("export", "Write a model bundle (.rt3) from a training run directory");
   struct Opts {
-    std::string checkpoint, out, weights = "auto";
+    std::string checkpoint, out, weights = "auto", latency;
     int64_t block_rows = 16;
+    double cycle_scale = 1.0, deadline_ms = 0;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--checkpoint", o->checkpoint, "Run directory (rt3 train / rt3 prune / rt3 import output)")
@@ -111,9 +116,27 @@ Runner add_export(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--block-rows", o->block_rows, "Block rows for --weights bp on a run that was not block-pruned")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--latency", o->latency,
+                  "Latency table of this model's variants (rt3 profile): store each variant's latency model and\n"
+                  "accuracy in the bundle, for the engine's deadline mode and energy figures (docs/adapt.md)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--cycle-scale", o->cycle_scale, "With --latency: device cycles per host cycle (assumption)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--deadline-ms", o->deadline_ms, "With --latency: the default deadline of the engine's deadline mode")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", g.json, "Print the bundle summary as JSON");
   return [o, &g]() {
-    export_run(o->checkpoint, o->out, parse_weight_storage(o->weights), o->block_rows);
+    std::optional<format::AdaptationInfo> adaptation;
+    if (!o->latency.empty()) {
+      std::optional<double> deadline;
+      if (o->deadline_ms > 0) deadline = o->deadline_ms * 1e-3;
+      adaptation = dvfs::adaptation_from_table(dvfs::load_latency_table(o->latency), o->cycle_scale, deadline);
+    } else if (o->deadline_ms > 0 || o->cycle_scale != 1.0) {
+      throw std::runtime_error("--deadline-ms and --cycle-scale describe the latency models of --latency TABLE: pass it too");
+    }
+    export_run(o->checkpoint, o->out, parse_weight_storage(o->weights), o->block_rows,
+               adaptation ? &*adaptation : nullptr);
     auto bundle = format::Bundle::open(o->out);
     json j = inspect_json(bundle, o->out);
     if (g.json) {

@@ -1,6 +1,6 @@
 // `rt3 simulate`: battery life of a periodic inference workload on a device profile under dense
-// baselines, a schedutil-like governor, RT3 and an OS battery saver, from a latency table
-// (rt3 profile). Formulas and assumptions: docs/dvfs.md "Battery simulation".
+// baselines, a schedutil-like governor, RT3 (the engine's own policy) and an OS battery saver,
+// from a latency table (rt3 profile). Formulas and assumptions: docs/dvfs.md "Battery simulation".
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -15,6 +15,8 @@
 #include "dvfs/latency_table.h"
 #include "dvfs/profile.h"
 #include "dvfs/simulate.h"
+#include "runtime/adapt/bundle_spec.h"
+#include "runtime/format/bundle.h"
 
 namespace rt3::cli {
 namespace {
@@ -63,16 +65,19 @@ nlohmann::json result_json(const SimulateArgs& a, const dvfs::Profile& prof, con
   j["levels_khz"] = r.levels_khz;
   j["sets"] = nlohmann::json::array();
   for (std::size_t i = 0; i < r.sets.size(); ++i) j["sets"].push_back({{"name", r.sets[i]}, {"accuracy", opt(r.set_accuracy[i])}});
-  j["governor_table"] = nlohmann::json::array();
-  for (std::size_t l = 0; l < r.governor_table.size(); ++l) {
-    const auto& c = r.governor_table[l];
+  const dvfs::LevelPolicy& pol = r.engine;
+  j["engine_policy"] = {{"mode", adapt_mode_name(pol.mode)},
+                        {"source", a.bundle.empty() ? "latency table" : a.bundle},
+                        {"note", pol.note.empty() ? nlohmann::json(nullptr) : nlohmann::json(pol.note)}};
+  j["engine_table"] = nlohmann::json::array();
+  for (std::size_t l = 0; l < pol.levels_khz.size(); ++l) {
     nlohmann::json lat = nlohmann::json::object(), energy = nlohmann::json::object();
     for (std::size_t s = 0; s < r.sets.size(); ++s) {
-      lat[r.sets[s]] = c.latency_s[s] * 1e3;
+      lat[r.sets[s]] = pol.latency_s(s, l) * 1e3;
       energy[r.sets[s]] = r.inference_energy_j[l][s] * 1e3;
     }
-    j["governor_table"].push_back({{"khz", c.khz}, {"latency_ms", lat}, {"inference_energy_mj", energy},
-                                   {"chosen", r.sets[c.chosen]}, {"miss", c.miss}});
+    j["engine_table"].push_back({{"khz", pol.levels_khz[l]}, {"latency_ms", lat}, {"inference_energy_mj", energy},
+                                 {"chosen", r.sets[pol.chosen[l]]}, {"miss", !pol.meets(l)}});
   }
   j["policies"] = nlohmann::json::array();
   for (const auto& p : r.policies) j["policies"].push_back(policy_json(r, p));
@@ -94,15 +99,18 @@ void print_human(const dvfs::Profile& prof, const dvfs::LatencyTable& t, const d
                  const dvfs::SimulationResult& r, const std::vector<dvfs::SensitivityCell>& sens) {
   std::printf("%s (%s); latency table of %s; one request every %.0f ms, deadline %.0f ms\n\n", prof.name.c_str(),
               prof.soc.c_str(), t.bundle.c_str(), w.period_s * 1e3, w.deadline_s * 1e3);
-  std::printf("Governor table: predicted device latency (ms); * = chosen, ! = no set meets margin x deadline\n  %8s", "MHz");
+  const dvfs::LevelPolicy& pol = r.engine;
+  std::printf("What the engine runs at each level (%s mode): device latency (ms); * = chosen, ! = misses the deadline\n  %8s",
+              adapt_mode_name(pol.mode), "MHz");
   for (const auto& s : r.sets) std::printf(" %9s", s.c_str());
   std::printf("\n");
-  for (const auto& c : r.governor_table) {
-    std::printf("  %8.0f", static_cast<double>(c.khz) / 1000);
+  for (std::size_t l = 0; l < pol.levels_khz.size(); ++l) {
+    std::printf("  %8.0f", static_cast<double>(pol.levels_khz[l]) / 1000);
     for (std::size_t s = 0; s < r.sets.size(); ++s)
-      std::printf(" %8.1f%c", c.latency_s[s] * 1e3, s == c.chosen ? (c.miss ? '!' : '*') : ' ');
+      std::printf(" %8.1f%c", pol.latency_s(s, l) * 1e3, s == pol.chosen[l] ? (pol.meets(l) ? '*' : '!') : ' ');
     std::printf("\n");
   }
+  if (!pol.note.empty()) std::printf("  note: %s\n", pol.note.c_str());
   std::printf("\n  %-16s %9s %9s %9s %8s %9s  %s\n", "policy", "life h", "mJ/inf", "avg mW", "miss %", "accuracy",
               "residency (MHz: share; set: share)");
   for (const auto& p : r.policies) {
@@ -156,20 +164,20 @@ Runner add_simulate(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--base-power-mw", a->base_power_mw, "Rest-of-device power, overrides the profile's")->check(CLI::NonNegativeNumber);
   cmd->add_option("--min-accuracy", a->min_accuracy, "RT3: accuracy floor (needs accuracies in the latency table)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--margin", a->margin, "Use a (level, set) only if predicted latency <= margin x deadline")
+  cmd->add_option("--margin", a->margin, "Pick a frequency for (b) and RT3 only if latency <= margin x deadline")
       ->capture_default_str()->check(CLI::Range(0.01, 1.0));
-  cmd->add_option("--hysteresis", a->hysteresis, "Governor band, fraction of the deadline")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--active-cores", a->active_cores, "Busy cores per inference (default: min(table threads, cluster cores))")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--plots", a->plots, "Write battery_charge.svg, levels_sets.svg, energy_per_inference.svg here");
   cmd->add_flag("--json", g.json, "Print JSON");
-  cmd->add_option("--bundle", a->bundle, "Bundle to profile on the fly instead of --latency (rt3 profile)")
+  cmd->add_option("--bundle", a->bundle,
+                  "The bundle: RT3 runs what its engine would (level table, else deadline mode); profiled on the fly\n"
+                  "when --latency is not given. Without it, the latency table's variants under deadline mode.")
       ->check(CLI::ExistingFile);
   return [a, &g]() {
-    if (a->latency.empty() == a->bundle.empty()) throw std::runtime_error("pass exactly one of --latency FILE or --bundle FILE");
+    if (a->latency.empty() && a->bundle.empty()) throw std::runtime_error("pass --latency FILE, --bundle FILE or both");
     dvfs::LatencyTable table;
-    if (!a->bundle.empty()) {
+    if (a->latency.empty()) {
       ProfileOptions po;
       po.bundle = a->bundle;
       po.threads = 1;
@@ -197,9 +205,8 @@ SimulationRun run_simulation(const SimulateArgs& a, const dvfs::Profile& prof, c
   o.base_power_mw = a.base_power_mw;
   o.min_accuracy = a.min_accuracy;
   o.margin = a.margin;
-  o.hysteresis = a.hysteresis;
   o.active_cores = a.active_cores;
-  if (a.hysteresis >= a.margin) throw std::runtime_error("--hysteresis must be smaller than --margin");
+  if (!a.bundle.empty()) o.policy = adapt::spec_from_bundle(format::Bundle::open(a.bundle), table.threads);
   run.result = dvfs::simulate(prof, table, o);
   run.sensitivity = dvfs::sensitivity(prof, table, o, kSensitivityPeriods, kSensitivityBase);
   std::vector<std::string> plots;

@@ -10,6 +10,7 @@
 #include "cli/profile_bundle.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
+#include "cli/bench_adapt.h"
 #include "cli/simulate_run.h"
 #include "dvfs/energy_model.h"
 #include "dvfs/latency_table.h"
@@ -34,12 +35,13 @@ struct Budget {
   int64_t final_steps;    // joint fine-tune of the best candidate
   int64_t batch;          // batch of the search's fine-tunes
   double switch_seconds;  // switch benchmark
+  double adapt_phase_s;   // each load phase of rt3 bench adapt
 };
 
 Budget budget_of(const std::string& b) {
-  if (b == "tiny") return {3, 3, 1, 16, 2, 4, 0.3};
-  if (b == "small") return {5, 10, 2, 64, 20, 8, 3.0};  // fits make demo's 25 minutes
-  return {9, 40, 8, 256, 100, 8, 10.0};
+  if (b == "tiny") return {3, 3, 1, 16, 2, 4, 0.3, 0.3};
+  if (b == "small") return {5, 10, 2, 64, 20, 8, 3.0, 3.0};  // fits make demo's 25 minutes
+  return {9, 40, 8, 256, 100, 8, 10.0, 5.0};
 }
 
 json read_json(const fs::path& p) {
@@ -70,11 +72,9 @@ json latency_per_level(const dvfs::Profile& profile, const dvfs::LatencyTable& t
   json out = json::object();
   for (const auto& v : t.variants) {
     json per = json::object();
-    const dvfs::LatencyModel m = t.variant_model(v.name);
-    // Rescaled so the host prediction equals the measurement (as the governor does).
-    const double scale = v.predicted_s > 0 ? v.measured_s / v.predicted_s : 1.0;
+    const dvfs::LatencyModel m = t.measured_model(v.name);  // as the simulation scales it
     for (const auto& lv : profile.usable_levels())
-      per[std::to_string(lv.khz)] = dvfs::latency_s(m, static_cast<double>(lv.khz)) * scale * 1e3;
+      per[std::to_string(lv.khz)] = m.at_khz(static_cast<double>(lv.khz)) * 1e3;
     out[v.name] = per;
   }
   return out;
@@ -256,6 +256,7 @@ void run_device_stages(const DeviceDemoOptions& o, json& summary) {
     a.workload = "period=" + std::to_string(period) + "ms,deadline=" + std::to_string(deadline_ms) + "ms";
     a.plots = (dir / "plots").string();
     const dvfs::LatencyTable t = dvfs::load_latency_table(bundle.at("table").get<std::string>());
+    a.bundle = bundle.at("bundle").get<std::string>();  // RT3 = what this bundle's engine runs
     SimulationRun run = run_simulation(a, profile, t);
     const std::string curve = (dir / "plots" / "search_reward.svg").string();
     format::write_file_atomic(curve, reward_curve_svg(rl, random));
@@ -263,6 +264,19 @@ void run_device_stages(const DeviceDemoOptions& o, json& summary) {
     return run.json;
   });
   device["battery"] = battery;
+
+  // 5. The engine following real slowdowns on this machine (rt3 bench adapt, docs/adapt.md).
+  const json adapt = step(o, 5, "adapt", [&](const fs::path&) {
+    AdaptBenchOptions a;
+    a.bundle = bundle.at("bundle").get<std::string>();
+    a.phase_s = b.adapt_phase_s;
+    a.seq_len = lat.at("tokens").get<int64_t>();
+    a.progress = false;
+    json r = bench_adapt(a);
+    for (auto& [name, p] : r["policies"].items()) p.erase("timeline");  // kept out of summary.json
+    return r;
+  });
+  device["adapt"] = adapt;
   summary["device"] = device;
 }
 

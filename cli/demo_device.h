@@ -30,6 +30,6 @@ struct DeviceDemoOptions {
 // summary["device"] (keys in docs/demo.md). Throws std::runtime_error on failure.
 void run_device_stages(const DeviceDemoOptions& o, nlohmann::json& summary);
 // Number of device steps run_device_stages runs.
-constexpr int kDeviceSteps = 5;
+constexpr int kDeviceSteps = 6;
 
 }  // namespace rt3::cli

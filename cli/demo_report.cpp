@@ -264,6 +264,21 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
       << sw["inferences"] << "</td><td>" << sw["check"]["mismatches"] << "</td></tr></table>\n";
   }
 
+  // Following real slowdowns (rt3 bench adapt).
+  if (dev.contains("adapt") && dev["adapt"].contains("policies")) {
+    const json& ad = dev["adapt"];
+    h << "<h2>Following slowdowns on this machine</h2><p class=note>" << esc(ad["load_generator"]["kind"].get<std::string>())
+      << "; phases: idle, 1, 2, 1 (50 %) busy processes, idle; deadline " << fmt(ad["deadline_ms"].get<double>(), "%.2f")
+      << " ms here (" << esc(ad["deadline_source"].get<std::string>()) << ").</p><table><tr><th>policy</th><th>deadline misses</th>"
+         "<th>accuracy</th><th>p99 response</th><th>switches / min</th><th>steady switches / request</th></tr>";
+    for (const auto& [name, p] : ad["policies"].items())
+      h << "<tr><td>" << esc(name) << "</td><td>" << fmt(p["miss_rate"].get<double>() * 100) << " %</td><td>"
+        << (p["accuracy"].is_null() ? "-" : fmt(p["accuracy"].get<double>() * 100) + " %") << "</td><td>"
+        << fmt(p["p99_response_ms"].get<double>()) << " ms</td><td>" << fmt(p["switches_per_min"].get<double>(), "%.1f")
+        << "</td><td>" << fmt(p["steady_switches_per_request"].get<double>(), "%.3f") << "</td></tr>";
+    h << "</table>";
+  }
+
   // Battery.
   h << "<h2>Battery life</h2>" << battery_bars(bat) << "<table><tr><th>policy</th><th>life (h)</th><th>mJ / inference</th>"
        "<th>avg mW</th><th>deadline misses</th><th>accuracy</th></tr>";

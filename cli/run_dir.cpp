@@ -2,9 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/format/bundle_adaptation_json.h"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 namespace rt3::cli {
@@ -98,12 +101,19 @@ bool add_pattern_variants(const std::string& dir, format::BundleWriter& writer) 
     writer.set_level_to_variant(table);
   }
   if (j.contains("device_profile")) writer.set_device_profile_json(j["device_profile"].dump());
+  // ... and each set's latency model and accuracy, for the engine's closed loop (docs/adapt.md).
+  if (j.contains("adaptation")) {
+    std::set<std::string> names = {"base"};
+    for (const auto& set : j.at("sets")) names.insert(set.at("name").get<std::string>());
+    writer.set_adaptation(format::parse_adaptation(j["adaptation"], names, dir + "/rt3_prune.json"));
+  }
   return true;
 }
 
 }  // namespace
 
-void export_run(const std::string& dir, const std::string& bundle_path, WeightStorage storage, int64_t block_rows) {
+void export_run(const std::string& dir, const std::string& bundle_path, WeightStorage storage, int64_t block_rows,
+                const format::AdaptationInfo* adaptation) {
   auto writer = format::BundleWriter::from_run_dir(dir, tokenizer_for_run(dir));
   const int64_t run_rows = bp_block_rows_of_run(dir);
   const bool patterns = add_pattern_variants(dir, writer);
@@ -111,6 +121,7 @@ void export_run(const std::string& dir, const std::string& bundle_path, WeightSt
     throw std::runtime_error("'" + dir + "' holds pattern sets on shared dense weights: export it with --weights auto or dense");
   if (storage == WeightStorage::kBlockPruned || (storage == WeightStorage::kAuto && run_rows > 0))
     writer.store_block_pruned(run_rows > 0 ? run_rows : block_rows);
+  if (adaptation) writer.set_adaptation(*adaptation);
   writer.write(bundle_path);
 }
 

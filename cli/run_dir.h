@@ -19,8 +19,9 @@ WeightStorage parse_weight_storage(const std::string& s);  // auto | dense | bp
 int64_t bp_block_rows_of_run(const std::string& dir);
 
 // Exports the run directory to a bundle file (atomic; validated by the loader's checks).
-// block_rows is used for kBlockPruned on a run that is not a block-pruning run.
+// block_rows is used for kBlockPruned on a run that is not a block-pruning run. `adaptation`, when
+// given, replaces the latency models a search run states (rt3 export --latency).
 void export_run(const std::string& dir, const std::string& bundle_path, WeightStorage storage = WeightStorage::kAuto,
-                int64_t block_rows = 16);
+                int64_t block_rows = 16, const format::AdaptationInfo* adaptation = nullptr);
 
 }  // namespace rt3::cli

@@ -17,7 +17,6 @@ struct SimulateArgs {
   std::string profile, latency, bundle, workload, plots;
   double cycle_scale = 1.0;
   double margin = 0.9;
-  double hysteresis = 0.05;
   int active_cores = 0;
   std::optional<double> base_power_mw, min_accuracy;
 };
@@ -29,7 +28,8 @@ struct SimulationRun {
   nlohmann::json json;  // what `rt3 simulate --json` prints (plots: the files written)
 };
 
-// Throws std::runtime_error on bad arguments (workload syntax, hysteresis >= margin, ...).
+// a.bundle (when set) gives the engine's policy: its level table and latency models. Throws
+// std::runtime_error on bad arguments (workload syntax, ...).
 SimulationRun run_simulation(const SimulateArgs& a, const dvfs::Profile& profile, const dvfs::LatencyTable& table);
 
 }  // namespace rt3::cli

@@ -3,17 +3,15 @@
 #pragma once
 
 #include "dvfs/profile.h"
+#include "runtime/adapt/latency_model.h"
 
 namespace rt3::dvfs {
 
-// Latency split into a part that scales with CPU frequency and one that does not (DRAM-bound).
-// latency(f) = compute_s * f_ref / f + memory_s. The split is a parameter because it depends on
-// the model and the device; measure it (two frequencies) or state it as an assumption.
-struct LatencyModel {
-  double compute_s = 0;   // frequency-scaled part, measured at f_ref_khz
-  double memory_s = 0;    // frequency-independent part
-  double f_ref_khz = 0;
-};
+// Latency split into a part that scales with CPU frequency and one that does not (DRAM-bound):
+// latency(f) = compute_s * f_ref / f + memory_s. One type for the runtime's adaptation policy and
+// the simulation (runtime/adapt/latency_model.h). The split depends on the model and the device;
+// rt3 profile measures it, otherwise it is an assumption.
+using LatencyModel = adapt::LatencyModel;
 
 // Builds a LatencyModel from one measured latency at f_ref and the fraction that is compute-bound
 // (0..1).

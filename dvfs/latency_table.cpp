@@ -134,6 +134,20 @@ LatencyModel LatencyTable::variant_model(const std::string& name) const {
   return predict_model(variant(name).pruning_numbers);
 }
 
+LatencyModel LatencyTable::measured_model(const std::string& name) const {
+  const VariantLatency& v = variant(name);
+  LatencyModel m = predict_model(v.pruning_numbers);
+  const double predicted = m.compute_s + m.memory_s;
+  if (v.measured_s > 0 && predicted > 0) {
+    const double k = v.measured_s / predicted;
+    m.compute_s *= k;
+    m.memory_s *= k;
+  } else if (v.measured_s > 0) {
+    m.compute_s = v.measured_s;
+  }
+  return m;
+}
+
 std::vector<int> LatencyTable::pruning_numbers() const {
   std::vector<int> out;
   if (layers.empty()) return out;

@@ -72,6 +72,10 @@ struct LatencyTable {
   LatencyModel predict_model(const std::map<std::string, int>& pruning_numbers) const;
   // predict_model of a measured variant by name; throws for an unknown name.
   LatencyModel variant_model(const std::string& name) const;
+  // variant_model rescaled so its total equals the measured latency when the variant was measured
+  // (measured_s > 0): the measurement is the better total, the split is only known from the
+  // prediction. With no predicted split, the measurement counts as compute-bound.
+  LatencyModel measured_model(const std::string& name) const;
   const VariantLatency& variant(const std::string& name) const;
   // Pruning numbers the table has for every layer (intersection), ascending.
   std::vector<int> pruning_numbers() const;

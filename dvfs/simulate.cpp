@@ -55,11 +55,12 @@ struct Context {
   Profile profile;  // with the base power override applied
   std::vector<Opp> levels;
   std::vector<std::uint64_t> khz;
-  Governor governor;
+  LevelPolicy policy;
   EnergyOptions energy;
   Workload workload;
   double battery_j = 0;
   bool record = true;
+  double margin = 0.9;
 };
 
 Context make_context(const Profile& profile, const LatencyTable& table, const SimulationOptions& o) {
@@ -78,12 +79,10 @@ Context make_context(const Profile& profile, const LatencyTable& table, const Si
   if (levels.empty()) throw std::runtime_error("simulate: profile " + p.name + " has no usable level");
   std::vector<std::uint64_t> khz;
   for (const auto& l : levels) khz.push_back(l.khz);
-  GovernorOptions go;
-  go.deadline_s = w.deadline_s;
-  go.cycle_scale = o.cycle_scale;
-  go.margin = o.margin;
-  go.hysteresis = o.hysteresis;
-  Governor g(khz, sets_from_table(table), go);
+  if (!(o.margin > 0 && o.margin <= 1)) throw std::runtime_error("simulate: margin must be in (0, 1]");
+  std::vector<SimSet> sets = sets_from_table(table, o.cycle_scale);
+  const adapt::PolicySpec spec = o.policy ? *o.policy : spec_from_sets(sets);
+  LevelPolicy policy = engine_level_policy(spec, std::move(sets), khz, w.deadline_s);
   EnergyOptions e;
   e.include_base = true;  // battery life is the whole device's
   const int cores = p.inference().cores;
@@ -93,7 +92,7 @@ Context make_context(const Profile& profile, const LatencyTable& table, const Si
                              std::to_string(cores));
   const double battery = battery_energy_j(p.battery);
   if (!(battery > 0)) throw std::runtime_error("simulate: profile " + p.name + " has no battery energy");
-  return Context{std::move(p), std::move(levels), std::move(khz), std::move(g), e, w, battery, o.record};
+  return Context{std::move(p), std::move(levels), std::move(khz), std::move(policy), e, w, battery, o.record, o.margin};
 }
 
 // One request cycle at a fixed state. A latency longer than the period delays the next request:
@@ -109,7 +108,7 @@ struct Cycle {
 
 Cycle cycle_of(const Context& c, const State& s) {
   const Opp& level = c.levels[s.level];
-  const double lat = c.governor.latency_s(s.set, static_cast<double>(level.khz));
+  const double lat = c.policy.latency_s(s.set, s.level);
   const double period = c.workload.period_s;
   Cycle y;
   if (lat <= period) {
@@ -136,8 +135,8 @@ PolicyResult run(const Context& c, std::string id, std::string description, cons
   r.id = std::move(id);
   r.description = std::move(description);
   r.level_time_s.assign(c.levels.size(), 0);
-  r.set_time_s.assign(c.governor.sets().size(), 0);
-  r.set_served.assign(c.governor.sets().size(), 0);
+  r.set_time_s.assign(c.policy.sets.size(), 0);
+  r.set_served.assign(c.policy.sets.size(), 0);
   std::sort(thresholds.begin(), thresholds.end(), std::greater<>());
   const double total = c.battery_j;
   double left = total;
@@ -213,7 +212,7 @@ PolicyResult run(const Context& c, std::string id, std::string description, cons
   bool known = true;
   for (std::size_t s = 0; s < r.set_served.size(); ++s) {
     if (r.set_served[s] == 0) continue;
-    const auto& acc = c.governor.sets()[s].accuracy;
+    const auto& acc = c.policy.sets[s].accuracy;
     if (!acc) known = false;
     else weighted += *acc * static_cast<double>(r.set_served[s]);
   }
@@ -234,11 +233,11 @@ PolicyResult run_max_dense(const Context& c) {
 }
 
 PolicyResult run_min_dense(const Context& c) {
-  const double limit = c.governor.options().margin * c.workload.deadline_s;
+  const double limit = c.margin * c.workload.deadline_s;
   std::size_t level = c.levels.size() - 1;
   bool found = false;
   for (std::size_t i = 0; i < c.levels.size() && !found; ++i)
-    if (c.governor.latency_s(0, static_cast<double>(c.khz[i])) <= limit) level = i, found = true;
+    if (c.policy.latency_s(0, i) <= limit) level = i, found = true;
   const State s{level, 0};
   PolicyResult r = run(c, "min_dense", "(b) dense model at the lowest usable frequency meeting margin x deadline",
                        [s](const std::optional<State>&, double) { return s; }, {});
@@ -252,7 +251,7 @@ PolicyResult run_schedutil(const Context& c) {
   const Decide decide = [&c, fmax, period](const std::optional<State>& prev, double) {
     if (!prev) return State{c.levels.size() - 1, 0};
     const double f = static_cast<double>(c.khz[prev->level]);
-    const double busy = std::min(1.0, c.governor.latency_s(0, f) / period);
+    const double busy = std::min(1.0, c.policy.latency_s(0, prev->level) / period);
     const double target = 1.25 * fmax * busy * f / fmax;  // 1.25 x fmax x frequency-invariant util
     std::size_t next = c.levels.size() - 1;
     for (std::size_t i = 0; i < c.khz.size(); ++i)
@@ -269,15 +268,16 @@ PolicyResult run_rt3(const Context& c, const std::optional<double>& min_accuracy
   ChooseOptions co;
   co.period_s = c.workload.period_s;
   co.min_accuracy = min_accuracy;
+  co.margin = c.margin;
   co.energy = c.energy;
-  const auto best = choose_frequency(c.profile, c.levels, c.governor, co);
-  State s{c.levels.size() - 1, c.governor.choose(c.khz.back()).chosen};
-  if (best) s = State{best->level, best->set};
-  PolicyResult r = run(c, "rt3", "(d) RT3: lowest-energy (level, set) meeting margin x deadline" +
+  const auto best = choose_frequency(c.profile, c.levels, c.policy, co);
+  const std::size_t level = best ? best->level : c.levels.size() - 1;
+  const State s{level, c.policy.chosen[level]};
+  PolicyResult r = run(c, "rt3", "(d) RT3: the lowest-energy level whose variant (the engine's choice there) meets margin x deadline" +
                                      std::string(min_accuracy ? " and the accuracy floor" : ""),
                        [s](const std::optional<State>&, double) { return s; }, {});
-  if (!best) r.note += std::string(r.note.empty() ? "" : "; ") + "no (level, set) meets the deadline" + std::string(min_accuracy ? " and the accuracy floor" : "") +
-                      ": runs the fastest set at the highest level and misses";
+  if (!best) r.note += std::string(r.note.empty() ? "" : "; ") + "no level's variant meets the deadline" + std::string(min_accuracy ? " and the accuracy floor" : "") +
+                      ": runs the engine's choice at the highest level and misses";
   return r;
 }
 
@@ -292,12 +292,11 @@ PolicyResult run_saver_dense(const Context& c) {
 }
 
 PolicyResult run_saver_rt3(const Context& c) {
-  auto governor = std::make_shared<Governor>(c.governor);  // stateful (hysteresis): a private copy
-  const Decide decide = [&c, governor](const std::optional<State>&, double charge) {
-    const std::uint64_t khz = battery_saver_cap_khz(c.khz, charge);
-    return State{level_index(c, khz), governor->on_level(khz)};
+  const Decide decide = [&c](const std::optional<State>&, double charge) {
+    const std::size_t level = level_index(c, battery_saver_cap_khz(c.khz, charge));
+    return State{level, c.policy.chosen[level]};
   };
-  return run(c, "saver_rt3", "(e) battery saver caps the frequency; RT3 governor picks the set at the cap", decide,
+  return run(c, "saver_rt3", "(e) battery saver caps the frequency; the engine picks the variant at the cap", decide,
              kSaverThresholds);
 }
 
@@ -352,22 +351,21 @@ SimulationResult simulate(const Profile& profile, const LatencyTable& table, con
   const Context c = make_context(profile, table, o);
   SimulationResult r;
   r.levels_khz = c.khz;
-  for (const auto& s : c.governor.sets()) {
+  for (const auto& s : c.policy.sets) {
     r.sets.push_back(s.name);
     r.set_accuracy.push_back(s.accuracy);
   }
   r.battery_energy_j = c.battery_j;
   r.base_power_mw = c.profile.base_power_mw;
   r.active_cores = c.energy.active_cores;
-  r.governor_table = c.governor.table();
-  const double limit = o.margin * o.workload.deadline_s;
-  for (const auto& level : c.levels) {
+  r.engine = c.policy;
+  for (std::size_t l = 0; l < c.levels.size(); ++l) {
     std::vector<double> e;
     std::vector<bool> ok;
     for (std::size_t s = 0; s < r.sets.size(); ++s) {
-      const double lat = c.governor.latency_s(s, static_cast<double>(level.khz));
-      e.push_back(inference_energy_j(c.profile, level, lat, c.energy));
-      ok.push_back(lat <= limit);
+      const double lat = c.policy.latency_s(s, l);
+      e.push_back(inference_energy_j(c.profile, c.levels[l], lat, c.energy));
+      ok.push_back(lat <= o.workload.deadline_s);
     }
     r.inference_energy_j.push_back(e);
     r.meets.push_back(ok);
@@ -397,8 +395,12 @@ SimulationResult simulate(const Profile& profile, const LatencyTable& table, con
       o.active_cores > 0 ? "--active-cores" : "min(latency table threads, inference cluster cores)");
   add("battery", num(p.battery.capacity_mah) + " mAh x " + num(p.battery.nominal_voltage_v) + " V = " + num(c.battery_j) + " J",
       p.battery.assumed ? p.battery.note : "profile " + p.origin);
-  add("margin", num(o.margin), "a (level, set) is used only if predicted latency <= margin x deadline (RT3 and (b))");
-  add("hysteresis", num(o.hysteresis), "governor: a more accurate set needs latency <= (margin - hysteresis) x deadline");
+  add("margin", num(o.margin), "a frequency level is picked for (b) and RT3 only if its latency <= margin x deadline");
+  add("engine_policy", adapt_mode_name(c.policy.mode),
+      c.policy.mode == AdaptMode::kTable
+          ? "the variant at each level is the bundle's level table (the engine's table and cpufreq modes)"
+          : "the variant at each level is where the engine's deadline mode settles, fed the latencies of the table "
+            "(the bundle has no level table, or only a latency table was given)");
   add("late_requests", "dropped",
       "a latency L > period delays the next request: ceil(L/period) requests count as misses, all but the first are dropped");
   add("battery_saver", "cap: >= 50 % none; 20-50 % middle usable level; < 20 % lowest usable level",

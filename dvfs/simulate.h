@@ -1,5 +1,6 @@
 // Battery-life simulation: a periodic inference workload drains the device battery under several
 // frequency/set policies (dense baselines, a schedutil-like governor, RT3, an OS battery saver).
+// RT3's set at each level is what the engine's own adaptation policy runs there (level_policy.h).
 // Pure: no I/O; the latency table is taken in memory so a caller can profile on the fly. Every
 // formula and assumption: docs/dvfs.md "Battery simulation".
 #pragma once
@@ -10,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "dvfs/governor.h"
+#include "dvfs/level_policy.h"
 #include "dvfs/latency_table.h"
 #include "dvfs/profile.h"
 
@@ -28,11 +29,13 @@ Workload parse_workload(const std::string& spec);
 
 struct SimulationOptions {
   Workload workload;
-  double cycle_scale = 1.0;              // device cycles per host cycle (GovernorOptions)
+  double cycle_scale = 1.0;              // device cycles per host cycle (sets_from_table)
   std::optional<double> base_power_mw;   // overrides the profile's rest-of-device power
   std::optional<double> min_accuracy;    // RT3 energy mode: accuracy floor
-  double margin = 0.9;                   // predicted latency <= margin x deadline
-  double hysteresis = 0.05;              // governor band (fraction of the deadline)
+  double margin = 0.9;                   // a frequency is picked for (b) and RT3 only if latency <= margin x deadline
+  // The engine's view of the bundle (adapt::spec_from_bundle): its level table and latency models.
+  // Unset: the latency table's variants alone (spec_from_sets), so the engine's deadline mode.
+  std::optional<adapt::PolicySpec> policy;
   int active_cores = 0;                  // busy cores per inference; 0 = min(table threads, cluster cores)
   bool record = true;                    // keep charge/level samples (for plots)
 };
@@ -86,9 +89,10 @@ struct SimulationResult {
   double battery_energy_j = 0;
   double base_power_mw = 0;
   int active_cores = 1;
-  std::vector<LevelChoice> governor_table;
+  // What the engine runs at each level (policy.mode says which of its modes decided).
+  LevelPolicy engine;
   // Energy of one inference (J, active power x latency incl. base) at [level][set], and whether
-  // that pair meets margin x deadline.
+  // that pair meets the deadline.
   std::vector<std::vector<double>> inference_energy_j;
   std::vector<std::vector<bool>> meets;
   std::vector<PolicyResult> policies;  // in the order of PolicyResult::id above

@@ -8,13 +8,19 @@
 // several threads, but they run one at a time). Different Engines are fully independent and
 // may run concurrently. The const accessors (model_type(), labels(), ...) never block.
 //
-// Run-time variants (RT3.md "Run time"): variant 0 is "base" (the weights as stored, dense or
+// Run-time variants (docs/design.md "Run time"): variant 0 is "base" (the weights as stored, dense or
 // block-pruned); 1..K are the bundle's pattern variants in metadata order, all packed at load.
 // select_variant() is one atomic store and takes no lock: it never waits for an inference. Each
 // inference (classify*, lm_logits, generate) reads the active variant once when it starts and
 // runs entirely on it (every decode step of a generate too), so a switch during an inference
 // never tears it: the running inference finishes on its variant, the next one uses the new one.
 // Results say which variant they ran on.
+//
+// Adaptation (docs/adapt.md): instead of select_variant() (manual mode), the engine can follow
+// the CPU by itself: set_adapt_mode(kTable) + set_cpu_khz() applies the bundle's level table,
+// kCpufreq reads cpufreq itself, kDeadline keeps measured latency within set_deadline_ms() with no
+// OS signal at all. Every result's InferenceInfo says which variant ran and why, with its latency
+// and predicted energy; adapt_stats() totals them per variant.
 //
 // Errors: every failure throws rt3::Error (a std::runtime_error) with a message that names the
 // file or the argument at fault, and a code(). Nothing in the runtime calls exit().

@@ -64,4 +64,16 @@ PolicySpec spec_from_bundle(const format::Bundle& bundle, const std::vector<std:
   return spec;
 }
 
+PolicySpec spec_from_bundle(const format::Bundle& bundle, int threads) {
+  // Pattern variants sit on dense shared weights (export refuses them on block-pruned ones), so
+  // base counts as sparsity 0 here; it only orders variants when accuracies are unknown.
+  std::vector<std::string> variants = {"base"};
+  std::vector<double> sparsity = {0.0};
+  for (const format::BundleVariant* v : bundle.pattern_variants()) {
+    variants.push_back(v->name);
+    sparsity.push_back(v->sparsity);
+  }
+  return spec_from_bundle(bundle, variants, sparsity, threads);
+}
+
 }  // namespace rt3::adapt

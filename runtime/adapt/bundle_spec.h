@@ -13,5 +13,8 @@ namespace rt3::adapt {
 // (the busy cores of an inference, capped at the inference cluster's cores).
 PolicySpec spec_from_bundle(const format::Bundle& bundle, const std::vector<std::string>& variants,
                             const std::vector<double>& sparsity, int threads);
+// The same for a bundle that is not loaded into an engine (simulation): the engine's variant order
+// ("base", then the pattern variants in file order).
+PolicySpec spec_from_bundle(const format::Bundle& bundle, int threads);
 
 }  // namespace rt3::adapt

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -64,6 +65,12 @@ CpufreqReader::CpufreqReader(std::string root) : root_(std::move(root)) {
     if (first_ < 0 || cpu < first_) first_ = cpu;
   }
   if (first_ < 0) throw std::runtime_error("cpufreq: cannot open " + first_path + ": " + why(first_err));
+  read_at_ns_ = std::make_unique<std::atomic<std::int64_t>[]>(fd_.size());
+  last_khz_ = std::make_unique<std::atomic<std::uint64_t>[]>(fd_.size());
+  for (size_t i = 0; i < fd_.size(); ++i) {
+    read_at_ns_[i].store(0);
+    last_khz_[i].store(0);
+  }
 }
 
 CpufreqReader::~CpufreqReader() {
@@ -77,9 +84,12 @@ int CpufreqReader::cpus() const {
   return n;
 }
 
-std::uint64_t CpufreqReader::current_khz() const {
-  int cpu = sched_getcpu();
-  if (cpu < 0 || cpu >= static_cast<int>(fd_.size()) || fd_[static_cast<size_t>(cpu)] < 0) cpu = first_;
+int CpufreqReader::cpu_now() const {
+  const int cpu = sched_getcpu();
+  return cpu < 0 || cpu >= static_cast<int>(fd_.size()) || fd_[static_cast<size_t>(cpu)] < 0 ? first_ : cpu;
+}
+
+std::uint64_t CpufreqReader::read_cpu(int cpu) const {
   char buf[32];
   const ssize_t n = pread(fd_[static_cast<size_t>(cpu)], buf, sizeof buf - 1, 0);
   if (n < 0) throw std::runtime_error("cpufreq: reading " + cur_freq_path(root_, cpu) + ": " + why(errno));
@@ -88,6 +98,21 @@ std::uint64_t CpufreqReader::current_khz() const {
   for (; i < n && buf[i] >= '0' && buf[i] <= '9' && khz < (1ull << 40); ++i) khz = khz * 10 + static_cast<unsigned>(buf[i] - '0');
   if (i == 0 || khz == 0 || khz >= (1ull << 40))
     throw std::runtime_error("cpufreq: " + cur_freq_path(root_, cpu) + " does not hold a frequency in kHz");
+  return khz;
+}
+
+std::uint64_t CpufreqReader::read_khz() const { return read_cpu(cpu_now()); }
+
+std::uint64_t CpufreqReader::current_khz() const {
+  const int cpu = cpu_now();
+  const auto c = static_cast<size_t>(cpu);
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const std::int64_t at = read_at_ns_[c].load(std::memory_order_acquire);
+  if (at != 0 && now - at < kRefreshNs) return last_khz_[c].load(std::memory_order_relaxed);
+  const std::uint64_t khz = read_cpu(cpu);
+  last_khz_[c].store(khz, std::memory_order_relaxed);
+  read_at_ns_[c].store(now, std::memory_order_release);
   return khz;
 }
 

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rt3/engine.h"
 #include "rt3/rt3.h"
+#include "runtime/adapt/cpufreq_reader.h"
 #include "tests/common/test_util.h"
 #include "tests/common/variant_bundles.h"
 
@@ -110,6 +113,7 @@ TEST_F(Fixture, CpufreqModeReadsTheFakeTree) {
   EXPECT_EQ(e->variants()[r.variant], "p50");
   EXPECT_EQ(r.info.cpu_khz, 1200000u);
   set_all("400000\n");
+  std::this_thread::sleep_for(std::chrono::nanoseconds(2 * adapt::CpufreqReader::kRefreshNs));  // the reader's cache
   r = e->classify("free money");
   EXPECT_EQ(e->variants()[r.variant], "p88");
   EXPECT_EQ(r.info.mode, AdaptMode::kCpufreq);

@@ -79,6 +79,12 @@ b = d["battery"]
 life = {p["id"]: p["projected_life_h"] for p in b["policies"]}
 for k, base in (("rt3_over_max_dense", "max_dense"), ("rt3_over_min_dense", "min_dense")):
     assert abs(b["ratios"][k] - life["rt3"] / life[base]) < 1e-6 * b["ratios"][k], (k, b["ratios"], life)
+ad = d["adapt"]
+assert set(ad["policies"]) == {"dense", "table", "deadline"}, ad["policies"].keys()
+for name, p in ad["policies"].items():
+    assert p["requests"] > 0 and 0 <= p["miss_rate"] <= 1 and p["p50_response_ms"] <= p["p99_response_ms"], (name, p)
+    assert "timeline" not in p, name
+assert ad["deadline_ms"] > 0 and len(ad["phases"]) == 5, ad
 claims = {c["id"]: c for c in s["claims"]}
 assert set(claims) == {"switch_time", "battery_life", "lm_accuracy_loss", "distilbert_accuracy_loss"}, claims.keys()
 assert claims["battery_life"]["value"] == b["ratios"]["rt3_over_max_dense"]
@@ -88,7 +94,8 @@ worst = max((s["stages"]["spam"]["test"]["metrics"]["accuracy"] - a) * 100 for a
 assert abs(claims["distilbert_accuracy_loss"]["value"] - worst) < 1e-9, (claims, worst)
 html = open(s["report"]).read()
 assert html.count("<svg") >= 5, html.count("<svg")
-for needle in ("Published RT3 claims", "Battery life", "Run-time switching", "Search of one set", "Assumptions"):
+for needle in ("Published RT3 claims", "Battery life", "Run-time switching", "Search of one set", "Assumptions",
+               "Following slowdowns"):
     assert needle in html, needle
 for c in s["claims"]:
     assert c["claim"] in html.replace("&lt;", "<").replace("&gt;", ">"), c["claim"]

@@ -54,7 +54,11 @@ assert all(c["rt3_over_max_dense"] >= 1 - 1e-9 for c in cells), cells
 names = {a["name"] for a in d["assumptions"]}
 for k in ("cycle_scale", "base_power_mw", "idle_power_mw", "static_power_mw", "battery", "margin", "late_requests", "battery_saver"):
     assert k in names, (k, names)
-assert [row["khz"] for row in d["governor_table"]] == d["levels_khz"] == sorted(d["levels_khz"]), d["levels_khz"]
+assert [row["khz"] for row in d["engine_table"]] == d["levels_khz"] == sorted(d["levels_khz"]), d["levels_khz"]
+assert d["engine_policy"]["mode"] == "deadline", d["engine_policy"]   # a latency table alone: the closed loop
+for row in d["engine_table"]:
+    ok = [n for n, ms in row["latency_ms"].items() if ms <= 0.9 * 100]
+    if ok: assert row["chosen"] in ok, row   # the loop settles within its margin where any variant can
 assert len(d["plots"]) == 3, d["plots"]
 PY
 for f in battery_charge levels_sets energy_per_inference; do

@@ -163,6 +163,8 @@ struct VariantModel {
   void write(const std::string& path) const { writer(weights, true).write(path); }
   // With what the engine's adaptation modes read (adaptation_fixture below).
   void write_adaptive(const std::string& path) const;
+  // The same level table and profile with these latency models (e.g. measured by rt3 profile).
+  void write_adaptive(const std::string& path, const format::AdaptationInfo& adaptation) const;
   // The same model without variants, weights masked by variant `v` (0 = unmasked): the
   // reference a variant must reproduce.
   void write_reference(const std::string& path, int v) const {
@@ -206,13 +208,14 @@ inline kernels::PatternWeights exact_pattern_weights(int64_t out, int64_t in, in
 
 // A small (not tiny) classifier whose three variants prune every Linear with 16x16 tiles at
 // exactly 8, 12 and 14 columns per tile: big enough that its latency is the kernels' (for the
-// latency-table tests), 128-token inputs.
-inline VariantModel make_uniform_variant_bert(uint32_t seed = 31) {
+// latency-table tests), 128-token inputs. dim / hidden_dim (multiples of 16) make it bigger: 192 /
+// 768 takes a few ms per inference, longer than a scheduler time slice (rt3 bench adapt tests).
+inline VariantModel make_uniform_variant_bert(uint32_t seed = 31, int64_t dim = 128, int64_t hidden_dim = 512) {
   VariantModel m;
   m.type = format::BundleModelType::kDistilBertClassifier;
   m.bert = tiny_variant_bert();
-  m.bert.dim = 128;
-  m.bert.hidden_dim = 512;
+  m.bert.dim = dim;
+  m.bert.hidden_dim = hidden_dim;
   m.bert.n_heads = 4;
   m.bert.max_position_embeddings = 128;
   m.tokenizer_max_len = 128;
@@ -268,13 +271,14 @@ struct AdaptationFixture {
   }
 };
 
-inline void VariantModel::write_adaptive(const std::string& path) const {
+inline void VariantModel::write_adaptive(const std::string& path, const format::AdaptationInfo& adaptation) const {
   format::BundleWriter w = writer(weights, true);
-  const AdaptationFixture f;
-  w.set_level_to_variant(f.levels);
-  w.set_adaptation(f.info());
+  w.set_level_to_variant(AdaptationFixture().levels);
+  w.set_adaptation(adaptation);
   w.set_device_profile_json(AdaptationFixture::profile_json());
   w.write(path);
 }
+
+inline void VariantModel::write_adaptive(const std::string& path) const { write_adaptive(path, AdaptationFixture().info()); }
 
 }  // namespace rt3::test_util

@@ -3,6 +3,14 @@
 //   make_variant_bundle OUT.rt3                      tiny DistilBERT classifier with 3 variants
 //   make_variant_bundle OUT.rt3 --lm TOKENIZER.model tiny Transformer LM with that SentencePiece model
 //   make_variant_bundle OUT.rt3 --plain              the classifier without variants
+//   make_variant_bundle OUT.rt3 --adaptive           the classifier with a level table, latency models and
+//                                                    a device profile (AdaptationFixture; rt3 govern tests)
+//   make_variant_bundle OUT.rt3 --adaptive-medium [LATENCY.json]
+//                                                    the same level table on a medium uniform classifier (a
+//                                                    few ms per inference); with a latency table of it (rt3
+//                                                    profile --accuracy ...) its latency models are the
+//                                                    measured ones and the deadline 1.3 x base at the top
+//                                                    level (rt3 bench adapt tests)
 //   make_variant_bundle OUT.rt3 --uniform            a small classifier, 3 variants of one tile shape
 //                                                    and one pruning number each (rt3 profile tests)
 #include <cstdio>
@@ -11,12 +19,13 @@
 #include <iterator>
 #include <string>
 
+#include "dvfs/adaptation_models.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "tests/common/variant_bundles.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --lm TOKENIZER.model]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --adaptive | --adaptive-medium | --lm TOKENIZER.model]\n", argv[0]);
     return 2;
   }
   try {
@@ -31,6 +40,18 @@ int main(int argc, char** argv) {
       rt3::test_util::make_variant_lm(bytes, vocab).write(out);
     } else if (mode == "--uniform") {
       rt3::test_util::make_uniform_variant_bert().write(out);
+    } else if (mode == "--adaptive-medium") {
+      const auto m = rt3::test_util::make_uniform_variant_bert(31, 192, 768);
+      if (argc < 4) {
+        m.write_adaptive(out);
+      } else {
+        rt3::format::AdaptationInfo a = rt3::dvfs::adaptation_from_table(rt3::dvfs::load_latency_table(argv[3]), 1.0, {});
+        a.deadline_s = 1.3 * a.variants.at("base").compute_s * a.variants.at("base").f_ref_khz / 1800000.0 +
+                       1.3 * a.variants.at("base").memory_s;
+        m.write_adaptive(out, a);
+      }
+    } else if (mode == "--adaptive") {
+      rt3::test_util::make_variant_bert().write_adaptive(out);
     } else if (mode == "--plain") {
       rt3::test_util::make_variant_bert().write_reference(out, 0);
     } else if (mode.empty()) {

@@ -11,8 +11,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dvfs/adaptation_models.h"
 #include "dvfs/latency_table.h"
 #include "dvfs/profile.h"
+#include "runtime/format/bundle_adaptation_json.h"
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
 #include "train/prune/pattern_schedule.h"
@@ -407,6 +409,18 @@ json run_search(const SearchRequest& request) {
     levels.push_back({{"khz", lv.khz}, {"set", best.sets[sparsest].name()}, {"unreachable", true},
                       {"final_accuracy", set_results[sparsest]["valid_accuracy"]}});
   }
+  // What the engine's closed loop and energy figures need (docs/adapt.md): each decided set's device
+  // latency model, as the search predicted it, and its accuracy after the final fine-tune.
+  format::AdaptationInfo adaptation;
+  adaptation.deadline_s = req.deadline_ms * 1e-3;
+  adaptation.cycle_scale = req.cycle_scale;
+  for (size_t k = 0; k < best.sets.size(); ++k) {
+    std::map<std::string, int> pn;
+    if (best.sets[k].pruning_number > 0)
+      for (const auto& l : table.layers) pn[l.name] = best.sets[k].pruning_number;
+    adaptation.variants[best.sets[k].name()] =
+        dvfs::device_model(table.predict_model(pn), req.cycle_scale, set_results[k]["valid_accuracy"].get<double>());
+  }
   json prune_file = {{"method", "pattern"},
                      {"source", fs::absolute(req.bp_dir).lexically_normal().string()},
                      {"pattern", {{"tile_rows", table.tile_rows}, {"tile_cols", table.tile_cols},
@@ -414,6 +428,7 @@ json run_search(const SearchRequest& request) {
                                   {"steps", req.final_steps}}},
                      {"sets", sets},
                      {"level_to_variant", level_to_variant},
+                     {"adaptation", format::adaptation_to_json(adaptation)},
                      {"device_profile", json::parse(read_text(req.profile_path))}};
   write_file_atomic((final_dir / kPruneFile).string(), prune_file.dump(2));
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `rt3 bench adapt`, short: a medium classifier bundle (a few ms per inference) with a level table
+# and the latency models rt3 profile measures for it (make_variant_bundle --adaptive-medium TABLE;
+# deadline 1.3x base) under the default load phases (idle, 1 hog, 2 hogs, 1 hog at
+# 50 %, idle). Deadline mode must move to a faster variant within a few requests after the load
+# starts and be back on the most accurate one ("base") soon after it ends; the JSON must hold every
+# policy, phase and cost. A bundle without a level table is one clear error.
+set -euo pipefail
+RT3="$1"
+MAKE_BUNDLE="$(dirname "$RT3")/tests/make_variant_bundle"
+[ -x "$MAKE_BUNDLE" ] || { echo "missing $MAKE_BUNDLE (build the make_variant_bundle target)"; exit 1; }
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+"$MAKE_BUNDLE" "$T/m0.rt3" --adaptive-medium
+"$RT3" profile "$T/m0.rt3" --threads 1 --reps 5 --out "$T/lat.json" --accuracy base=0.90,p50=0.88,p75=0.86,p88=0.80 > /dev/null 2>&1
+"$MAKE_BUNDLE" "$T/v.rt3" --adaptive-medium "$T/lat.json"
+"$MAKE_BUNDLE" "$T/plain.rt3"
+
+"$RT3" bench adapt "$T/v.rt3" --phase-s 1 --json > "$T/out.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
+python3 - "$T/out.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert set(d["policies"]) == {"dense", "table", "deadline"}, d["policies"].keys()
+assert len(d["phases"]) == 5 and d["phases"][2]["hogs"] == 2 and d["deadline_ms"] > 0, d["phases"]
+for k in ("select_variant_manual", "decide_table", "decide_observe_deadline", "decide_cpufreq", "cpufreq_pread_fake_tree", "cpufreq_cached_read"):
+    assert isinstance(d["costs_ns"][k], (int, float)) and d["costs_ns"][k] > 0, (k, d["costs_ns"])
+for name, p in d["policies"].items():
+    assert p["requests"] == len(p["timeline"]) > 0 and 0 <= p["miss_rate"] <= 1, (name, p["requests"])
+    assert [ph["requests"] for ph in p["phases"]] and sum(ph["requests"] for ph in p["phases"]) == p["requests"], name
+assert all(r[1] == "base" for r in d["policies"]["dense"]["timeline"]), "dense must stay on base"
+dl = d["policies"]["deadline"]
+# Phase 0 is idle: base (the most accurate) at its end. Phase 1 (the first load): the loop must
+# leave base within a few requests and mostly stay off it. The last phase is idle again: back on
+# base before it ends.
+phases = dl["phases"]
+assert phases[0]["final_variant"] == "base", phases[0]
+start = phases[0]["requests"]
+loaded = [r[1] for r in dl["timeline"][start:start + phases[1]["requests"]]]
+first_fast = next(i for i, v in enumerate(loaded) if v != "base")
+assert first_fast <= 5, ("left base only after", first_fast, loaded[:20])
+assert loaded.count("base") < 0.5 * len(loaded), loaded
+assert phases[4]["final_variant"] == "base" and phases[4]["requests_to_settle"] < 0.8 * phases[4]["requests"], phases[4]
+PY
+
+if "$RT3" bench adapt "$T/plain.rt3" --phase-s 0.1 > /dev/null 2> "$T/err"; then
+  echo "FAIL: accepted a bundle without a level table"; exit 1
+fi
+grep -q "no level table" "$T/err" && [ "$(wc -l < "$T/err")" -eq 1 ] || { cat "$T/err"; exit 1; }
+echo "bench adapt test passed"
