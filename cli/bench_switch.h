@@ -1,5 +1,5 @@
 #pragma once
-// `rt3 bench switch`: run-time variant switching under load (RT3.md "Run time": switch in
+// `rt3 bench switch`: run-time variant switching under load (docs/design.md "Run time": switch in
 // microseconds, no inference blocked or torn). One thread runs inferences back to back
 // (classifier: a fixed batch; LM: a fixed prefill), another switches variants round-robin as
 // fast as it can. Every few milliseconds the switcher makes a probe switch and waits for its

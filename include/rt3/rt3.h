@@ -55,9 +55,9 @@ rt3_model_type rt3_engine_model_type(const rt3_engine* engine);
 int rt3_num_labels(const rt3_engine* engine);
 const char* rt3_label_name(const rt3_engine* engine, int label);
 
-/* Run-time variants (pattern sets, RT3.md "Run time"): index 0 is "base" (the stored weights),
- * 1..count-1 the bundle's pattern variants in metadata order. Selecting is lock-free (one atomic
- * store): it never waits for a running inference, which finishes on the variant it started
+/* Run-time variants (pattern sets, docs/design.md "Run time"): index 0 is "base" (the stored
+ * weights), 1..count-1 the bundle's pattern variants in metadata order. Selecting is lock-free (one
+ * atomic store): it never waits for a running inference, which finishes on the variant it started
  * with; every inference that starts afterwards uses the new one. A successful select leaves
  * rt3_last_error(engine) untouched (it takes no lock); a failing one sets it as usual.
  * count: 0 for a NULL engine. name: NULL when out of range; valid while the engine lives.

@@ -2,7 +2,7 @@
 // A Linear layer whatever its weights' storage: dense (DenseLinear) or block-pruned (BpLinear).
 // The models hold Linears and never ask which one they got; the bundle decides.
 //
-// Run-time variants (RT3.md "Run time"): besides its base kernel a Linear may hold one
+// Run-time variants (docs/design.md "Run time"): besides its base kernel a Linear may hold one
 // PatternLinear per pattern-set variant that prunes it, all packed at load. forward() takes the
 // variant index (0 = base, 1..K = the bundle's pattern variants in metadata order); a variant
 // that does not prune this layer runs the base kernel. Nothing here is mutable after load, so

@@ -1,12 +1,12 @@
 #pragma once
 // Pattern-pruned fp32 Linear: y[m][n] = sum_k x[m][k] * W[n][k] + bias[n], where W is masked by
-// one *pattern set* (RT3.md stage 3). W[out][in] is cut into tiles of tile_rows output rows x
-// tile_cols input columns (the last tile row/column may be ragged). A pattern is a 0/1 mask over
-// the tile_cols columns of a tile (1 = kept), shared by all rows of the tile; every tile uses one
-// pattern of its layer's set (tile_pattern). So a tile keeps whole column segments, exactly the
-// shape the BP strip kernel computes well (a kept column = one vector FMA per m row), and every
-// tile that shares a pattern shares its index list: the kernel stores one byte per tile instead
-// of a column index per kept column.
+// one *pattern set* (docs/design.md "Stage 3: pattern sets"). W[out][in] is cut into tiles of
+// tile_rows output rows x tile_cols input columns (the last tile row/column may be ragged). A
+// pattern is a 0/1 mask over the tile_cols columns of a tile (1 = kept), shared by all rows of the
+// tile; every tile uses one pattern of its layer's set (tile_pattern). So a tile keeps whole column
+// segments, exactly the shape the BP strip kernel computes well (a kept column = one vector FMA per
+// m row), and every tile that shares a pattern shares its index list: the kernel stores one byte
+// per tile instead of a column index per kept column.
 //
 // PatternWeights is one set's view of one Linear, as the bundle stores it (docs/format.md):
 //   patterns:     [n_patterns][tile_cols] bytes, 0 or 1. A ragged last column tile uses the

@@ -64,7 +64,7 @@ TEST(Profile, EveryShippedProfileLoads) {
 }
 
 TEST(Profile, KernelPowerWorkedExampleRk3399A72) {
-  // DEVICE-FACTS.md: 436 x 1.2^2 x 1800 = 1,130,112 uW.
+  // profiles/rk3399.json: 436 x 1.2^2 x 1800 = 1,130,112 uW.
   EXPECT_EQ(rt3::dvfs::kernel_dynamic_power_uw(436, 1200000, 1800000), 1130112u);
   Profile p = load_profile(profile_path("rk3399.json"));
   const auto& big = p.inference();
@@ -85,7 +85,7 @@ TEST(Profile, Exynos5422A15DominatedOppsAreInefficient) {
   Profile p = load_profile(profile_path("exynos5422.json"));
   const auto& a15 = p.inference();
   ASSERT_EQ(a15.core_type, "Cortex-A15");
-  // By hand from DEVICE-FACTS.md's table: with P = c V^2 f, energy per cycle P/f = c V^2, so an
+  // By hand from the profile's OPP table: with P = c V^2 f, energy per cycle P/f = c V^2, so an
   // OPP is dominated when some higher OPP has a voltage <= its own:
   //  200..700 (0.9 V) <- 800 (0.9 V); 900..1100 (1.0 V) <- 1200 (1.0 V);
   //  1300, 1400 (1.1 V) <- 1500 (1.1 V); 1600, 1700 (1.25 V) <- 1800 (1.2375 V).

@@ -1,5 +1,5 @@
-// Block-structured pruning primitives (RT3.md stage 2): group norms, reweighted group lasso,
-// block masks, MaskSet and prunable-layer discovery.
+// Block-structured pruning primitives (docs/design.md "Stage 2: block-structured pruning"): group
+// norms, reweighted group lasso, block masks, MaskSet and prunable-layer discovery.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

@@ -1,5 +1,6 @@
-// Pattern pruning primitives (RT3.md stage 3): tile energies, candidates from importance votes,
-// greedy set choice, nearest-pattern assignment and masks; and the joint shared-weight gradient.
+// Pattern pruning primitives (docs/design.md "Stage 3: pattern sets"): tile energies, candidates
+// from importance votes, greedy set choice, nearest-pattern assignment and masks; and the joint
+// shared-weight gradient.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

@@ -1,5 +1,6 @@
 #pragma once
-// Block-structured pruning (BP) primitives, RT3.md stage 2 (Li et al., EMNLP Findings 2020).
+// Block-structured pruning (BP) primitives, docs/design.md "Stage 2: block-structured pruning" (Li
+// et al., EMNLP Findings 2020).
 //
 // A Linear weight W[out, in] is cut into row blocks of `block_rows` consecutive output rows; the
 // last block is shorter when out % block_rows != 0 ("ragged"). A *group* is one input column

@@ -1,8 +1,8 @@
 #pragma once
-// Options of a block-pruning run (`rt3 prune bp`): the three phases of RT3.md stage 2 —
-// reweighted group-lasso training, hard pruning to the target sparsity, fine-tuning with the
-// mask held fixed. Torch-free so the CLI can validate a --config before anything heavy starts.
-// Stored in <out>/rt3_prune.json next to the run's rt3_train.json.
+// Options of a block-pruning run (`rt3 prune bp`): the three phases of docs/design.md "Stage 2:
+// block-structured pruning" — reweighted group-lasso training, hard pruning to the target sparsity,
+// fine-tuning with the mask held fixed. Torch-free so the CLI can validate a --config before
+// anything heavy starts. Stored in <out>/rt3_prune.json next to the run's rt3_train.json.
 #include <cstdint>
 #include <map>
 #include <string>

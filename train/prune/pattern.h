@@ -1,10 +1,10 @@
 #pragma once
-// Pattern pruning primitives (RT3.md stage 3). A Linear weight W[out, in] is cut into tiles of
-// TileSpec.rows output rows x TileSpec.cols input columns (the last ones may be ragged: they are
-// treated as zero-padded). A *pattern* is a 0/1 mask over a tile's columns (1 = kept), shared by
-// all rows of the tile, so a pattern-pruned tile keeps whole column segments, the shape the
-// runtime kernel computes well (runtime/kernels/pattern_linear.h). The *pruning number* p of a
-// pattern is the number of columns it removes.
+// Pattern pruning primitives (docs/design.md "Stage 3: pattern sets"). A Linear weight W[out, in]
+// is cut into tiles of TileSpec.rows output rows x TileSpec.cols input columns (the last ones may
+// be ragged: they are treated as zero-padded). A *pattern* is a 0/1 mask over a tile's columns
+// (1 = kept), shared by all rows of the tile, so a pattern-pruned tile keeps whole column segments,
+// the shape the runtime kernel computes well (runtime/kernels/pattern_linear.h). The *pruning
+// number* p of a pattern is the number of columns it removes.
 //
 // Candidates come from the weights' own importance: sampled tiles each vote for the pattern that
 // keeps their cols - p largest-|w| columns; the most voted patterns are the candidates (about 10 per

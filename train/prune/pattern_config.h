@@ -1,8 +1,8 @@
 #pragma once
-// Options of a pattern-pruning run (`rt3 prune pattern`, RT3.md stage 3): K pattern sets of
-// different sparsity on one shared set of weights, jointly fine-tuned from a block-pruned model.
-// Torch-free so the CLI can validate a --config before anything heavy starts. Stored in
-// <out>/rt3_prune.json.
+// Options of a pattern-pruning run (`rt3 prune pattern`, docs/design.md "Stage 3: pattern sets"): K
+// pattern sets of different sparsity on one shared set of weights, jointly fine-tuned from a
+// block-pruned model. Torch-free so the CLI can validate a --config before anything heavy starts.
+// Stored in <out>/rt3_prune.json.
 #include <cstdint>
 #include <string>
 #include <vector>

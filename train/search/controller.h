@@ -1,9 +1,9 @@
 #pragma once
-// The RL controller of the search (RT3.md stage 4, after the NAS controllers it cites): an LSTM
-// cell that emits one decision per step. Each decision has its own softmax head; the sampled
-// option is fed to the next step through that decision's own embedding. Trained with REINFORCE
-// against an exponential-moving-average baseline, plus an entropy bonus that keeps it exploring
-// while the reward signal is still noisy.
+// The RL controller of the search (docs/design.md "Stage 4: search", after the NAS controllers the
+// paper cites): an LSTM cell that emits one decision per step. Each decision has its own softmax
+// head; the sampled option is fed to the next step through that decision's own embedding. Trained
+// with REINFORCE against an exponential-moving-average baseline, plus an entropy bonus that keeps
+// it exploring while the reward signal is still noisy.
 //
 // Credit assignment: the decisions can be split into segments with a reward each (in the search,
 // a segment is one DVFS level and its reward that level's accuracy and speed). A decision is then

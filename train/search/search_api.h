@@ -1,9 +1,9 @@
 #pragma once
-// `rt3 search` (RT3.md stage 4), torch-free interface for the CLI. For every DVFS level of a
-// device profile it searches the pruning number and the candidate patterns of that level's set,
-// so that every level meets the latency deadline and accuracy stays as high as possible; then it
-// fine-tunes the best candidate's sets jointly and writes them as a pattern run directory whose
-// rt3_prune.json maps every level to its set (rt3 export turns it into the bundle).
+// `rt3 search` (docs/design.md "Stage 4: search"), torch-free interface for the CLI. For every DVFS
+// level of a device profile it searches the pruning number and the candidate patterns of that
+// level's set, so that every level meets the latency deadline and accuracy stays as high as
+// possible; then it fine-tunes the best candidate's sets jointly and writes them as a pattern run
+// directory whose rt3_prune.json maps every level to its set (rt3 export turns it into the bundle).
 #include <cstdint>
 #include <functional>
 #include <string>

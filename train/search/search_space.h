@@ -1,7 +1,7 @@
 #pragma once
-// The search space of RT3's AutoML stage (RT3.md stage 4) and everything about a candidate that
-// needs no training: decoding an action, its latency per DVFS level, and the reward. Torch-free
-// (the CLI prints the space before anything heavy starts; tests run without LibTorch).
+// The search space of RT3's AutoML stage (docs/design.md "Stage 4: search") and everything about a
+// candidate that needs no training: decoding an action, its latency per DVFS level, and the reward.
+// Torch-free (the CLI prints the space before anything heavy starts; tests run without LibTorch).
 //
 // An action is one integer per decision. For each frequency level, in increasing frequency:
 //   [index into level_options(level), candidate id 1, ..., candidate id patterns_per_set]
