@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `rt3 bench adapt`, short: a medium classifier bundle (a few ms per inference) with a level table
 # and the latency models rt3 profile measures for it (make_variant_bundle --adaptive-medium TABLE;
-# deadline 1.3x base) under the default load phases (idle, 1 hog, 2 hogs, 1 hog at
+# deadline 1.5x base) under the default load phases (idle, 1 hog, 2 hogs, 1 hog at
 # 50 %, idle). Deadline mode must move to a faster variant within a few requests after the load
 # starts and be back on the most accurate one ("base") soon after it ends; the JSON must hold every
 # policy, phase and cost. A bundle without a level table is one clear error.

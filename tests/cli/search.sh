@@ -101,6 +101,20 @@ for l in s["levels"]:
     assert l2v[l["khz"]] == l["set"], (l, l2v)
 pattern_sets = {x["name"] for x in s["sets"] if x["pruning_number"] > 0}
 assert variants == pattern_sets, (variants, pattern_sets)
+# What the engine's deadline mode needs: every decided set's latency model and accuracy, the deadline.
+a = b["adaptation"]
+assert abs(a["deadline_ms"] - s["deadline_ms"]) < 1e-9 and a["cycle_scale"] == s["cycle_scale"], a
+assert set(a["variants"]) == {x["name"] for x in s["sets"]}, (a["variants"].keys(), s["sets"])
+for x in s["sets"]:
+    m = a["variants"][x["name"]]
+    assert m["compute_ms"] > 0 and m["memory_ms"] >= 0 and m["f_ref_khz"] > 0, m
+    assert abs(m["accuracy"] - x["valid_accuracy"]) < 1e-12, (m, x)
+# The search's prediction at each level is the bundle's model at that level (one source of truth).
+for l in s["levels"]:
+    if l.get("unreachable"): continue
+    m = a["variants"][l["set"]]
+    pred = m["compute_ms"] * m["f_ref_khz"] / l["khz"] + m["memory_ms"]
+    assert abs(pred - l["latency_ms"]) < 1e-6 * l["latency_ms"], (pred, l)
 print(method, "ok: best reward %.4f," % s["best_reward"], "levels", l2v)
 PY
 }
@@ -113,6 +127,22 @@ check_search "$T/rl" rl 4
 check_search "$T/random" random 3
 "$RT3" search "${COMMON[@]}" --finetune-steps 1 --deadline-ms "$DEADLINE" --method greedy --episodes 3 --out "$T/greedy" > /dev/null 2> "$T/greedy.log" || { cat "$T/greedy.log"; exit 1; }
 check_search "$T/greedy" greedy 3
+
+# rt3 export --latency: any bundle gets the measured latency models of a latency table of it.
+"$RT3" export --checkpoint "$T/bp" --weights dense --latency "$T/lat.json" --cycle-scale 1.5 --deadline-ms 20 --out "$T/bp_lat.rt3" > /dev/null
+"$RT3" inspect "$T/bp_lat.rt3" --json | python3 -c '
+import json, sys
+b = json.load(sys.stdin); t = json.load(open(sys.argv[1]))
+a = b["adaptation"]
+assert a["deadline_ms"] == 20 and a["cycle_scale"] == 1.5, a
+assert set(a["variants"]) == {v["name"] for v in t["variants"]}, (a, t["variants"])
+base = [v for v in t["variants"] if v["name"] == "base"][0]
+m = a["variants"]["base"]
+# Measured latency on the host = compute / cycle_scale + memory (the device model stretches compute).
+assert abs(m["compute_ms"] / 1.5 + m["memory_ms"] - base["measured_s"] * 1e3) < 1e-6 * base["measured_s"] * 1e3, (m, base)
+' "$T/lat.json"
+if "$RT3" export --checkpoint "$T/bp" --deadline-ms 20 --out "$T/x.rt3" 2> "$T/err"; then echo "FAIL: --deadline-ms without --latency"; exit 1; fi
+grep -q "pass it too" "$T/err" && [ ! -e "$T/x.rt3" ] || { cat "$T/err"; exit 1; }
 # Greedy starts at the densest set that meets the deadline at every level: feasible from episode 1.
 python3 -c '
 import json, sys

@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "dvfs/adaptation_models.h"
 #include "dvfs/level_policy.h"
 
 using namespace rt3;
@@ -155,4 +156,30 @@ TEST(LevelPolicy, SetsFromTableRescaleToTheMeasuredLatencyAndStretchCompute) {
   EXPECT_NEAR(sets[1].latency.compute_s, 0.025 * 1.5, 1e-12);
   EXPECT_NEAR(sets[1].latency.memory_s, 0.002, 1e-12);
   EXPECT_THROW(sets_from_table(t, 0.0), std::invalid_argument);
+}
+
+TEST(AdaptationModels, FromTableAreTheMeasuredModelsWithComputeStretched) {
+  LatencyTable t;
+  t.host_khz = 2000000;
+  t.weight_traffic_gbs = 1;
+  t.remainder_s = 0.010;
+  LayerLatency l;
+  l.name = "l";
+  l.dense_s = 0.030;
+  l.dense_bytes = 4e6;
+  l.pattern_s = {{2, 0.015}};
+  l.pattern_bytes = {{2, 2e6}};
+  t.layers = {l};
+  t.variants = {{"base", 0, {}, 0.088, 0.044, 0.9}, {"p2", 0.5, {{"l", 2}}, 0, 0.027, std::nullopt}};
+  const format::AdaptationInfo a = adaptation_from_table(t, 2.0, 0.05);
+  EXPECT_EQ(a.deadline_s, std::optional<double>(0.05));
+  EXPECT_EQ(a.cycle_scale, 2.0);
+  ASSERT_EQ(a.variants.size(), 2u);
+  const auto& base = a.variants.at("base");
+  EXPECT_NEAR(base.compute_s, 0.080 * 2, 1e-12);  // measured split (see above), compute x cycle scale
+  EXPECT_NEAR(base.memory_s, 0.008, 1e-12);
+  EXPECT_EQ(base.f_ref_khz, 2000000);
+  EXPECT_EQ(base.accuracy, std::optional<double>(0.9));
+  EXPECT_FALSE(a.variants.at("p2").accuracy.has_value());
+  EXPECT_THROW(device_model({0.01, 0, 1}, 0.0, {}), std::invalid_argument);
 }
