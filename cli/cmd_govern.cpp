@@ -81,8 +81,8 @@ Runner add_govern(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--mode", a->mode, "table | cpufreq | deadline")->capture_default_str()
       ->check(CLI::IsMember({"table", "cpufreq", "deadline"}));
   cmd->add_option("--deadline-ms", a->deadline_ms,
-                  "Deadline per request (ms). Deadline mode follows it; every mode counts misses against it.\n"
-                  "Default: the deadline the bundle was searched for.")
+                  "Deadline per request (ms). Deadline mode follows it (default: the deadline the bundle was\n"
+                  "searched for); every mode counts misses against it (table/cpufreq: only when given).")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--trace", a->trace,
                   "Replay this frequency trace (CSV time_s,freq_khz,battery_percent), advanced by wall time: the\n"
