@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
+#include "runtime/format/bundle.h"
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
 #include "train/prune/bp_schedule.h"
@@ -86,6 +88,16 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
+    // Layer names are checked here, before anything is written or the data prepared (the
+    // schedule, which needs the model, would find them only after both).
+    std::set<std::string> prunable;
+    for (const auto& s : format::prunable_weights(is_lm(cfg.task) ? format::required_tensors(cfg.lm)
+                                                                 : format::required_tensors(cfg.distilbert)))
+      prunable.insert(s.name);
+    for (const auto& [name, s] : pf.bp.layer_sparsity)
+      if (!prunable.count(name))
+        throw std::runtime_error("bp.layer_sparsity names '" + name + "', which is not a prunable layer of this model (e.g. " +
+                                 *prunable.begin() + ")");
     cfg.train = prune_train_defaults(cfg.train, pf.bp);
     if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides.at("train")}});
     cfg.train.steps = pf.bp.total_steps();  // the phases define the length
