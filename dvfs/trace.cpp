@@ -83,7 +83,13 @@ Trace Trace::parse(const std::string& csv, const std::string& name) {
 }
 
 Trace Trace::load(const std::string& path) {
-  return parse(format::read_input_file(path), path);
+  std::string text;
+  try {
+    text = format::read_input_file(path);
+  } catch (const format::InputFileError& e) {
+    throw std::runtime_error("cannot open trace " + path + " (" + e.what() + "): check the --trace path");
+  }
+  return parse(text, path);
 }
 
 const TracePoint& Trace::at(double t) const {

@@ -310,7 +310,7 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
   // the file could hold is refused here, before the list of required tensors is built from it.
   const int64_t n_layers = p.model_type == BundleModelType::kTransformerLm ? p.lm.n_layers : p.distilbert.n_layers;
   if (n_layers > static_cast<int64_t>(tensors.size() / kTensorsPerLayer))
-    fail(K::kInvalidConfig, source,
+    fail(K::kMissingTensor, source,
          "model.config: n_layers " + std::to_string(n_layers) + " needs at least " + std::to_string(kTensorsPerLayer) +
              " tensors per layer, the file holds " + std::to_string(tensors.size()) + " tensors in all");
 
