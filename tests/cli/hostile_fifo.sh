@@ -31,8 +31,11 @@ if "$RT3" train --help >/dev/null 2>&1; then  # built with the training verbs
   expect_refused "not a regular file" "$RT3" train --task sotu --config "$T/f.json" --out "$T/run"
 fi
 
-# --text '' with a stdin that never ends: one result line, no wait.
-( sleep 30 ) | timeout 10 "$RT3" run "$T/b.rt3" --text '' --json >"$T/out" 2>"$T/err"; rc=$?
+# --text '' with a stdin that never ends (a FIFO this shell holds open for writing): one result
+# line, no wait.
+mkfifo "$T/stdin"; exec 3<>"$T/stdin"
+timeout 10 "$RT3" run "$T/b.rt3" --text '' --json <"$T/stdin" >"$T/out" 2>"$T/err"; rc=$?
+exec 3>&-
 if [ "$rc" -ne 0 ] || [ "$(wc -l < "$T/out")" -ne 1 ]; then
   echo "FAIL: run --text '' exited $rc with $(wc -l < "$T/out") lines (want 0 and 1 line)"; cat "$T/err"; fail=1
 else
