@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 #include "runtime/format/input_file.h"
 
@@ -20,6 +21,10 @@ void check_known_keys(const json& j, const std::set<std::string>& known, const s
 template <typename T>
 void read(const json& j, const char* key, T& out) {
   if (!j.contains(key)) return;
+  // A float cast to an integer is undefined for 1e300: integer keys must hold integers.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    if (!j.at(key).is_number_integer())
+      throw std::runtime_error(std::string("config: key 'train.") + key + "' must be an integer, got " + j.at(key).dump());
   try {
     out = j.at(key).get<T>();
   } catch (const json::exception&) {
@@ -29,7 +34,7 @@ void read(const json& j, const char* key, T& out) {
 
 void validate(const TrainOptions& o) {
   auto positive = [](const char* k, double v) {
-    if (!(v > 0 && std::isfinite(v))) throw std::runtime_error(std::string("config: 'train.") + k + "' must be a finite number > 0");
+    if (!(v > 0 && std::isfinite(v))) throw std::runtime_error(std::string("config: 'train.") + k + "' must be > 0 and finite");
   };
   positive("steps", double(o.steps));
   positive("batch_size", double(o.batch_size));

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <type_traits>
 
 namespace rt3::models {
 namespace {
@@ -11,6 +12,11 @@ using nlohmann::json;
 template <typename T>
 void read_key(const json& j, const char* key, T& out) {
   if (!j.contains(key)) return;
+  // nlohmann converts a float to an integer with a plain cast, undefined for 1e300: integer keys
+  // must hold integers (found by tests/fuzz/fuzz_bundle_metadata.cpp).
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    if (!j.at(key).is_number_integer())
+      throw std::runtime_error(std::string("config: key '") + key + "' must be an integer, got " + j.at(key).dump());
   try {
     out = j.at(key).get<T>();
   } catch (const json::exception&) {
