@@ -93,6 +93,8 @@ TEST(HostileInput, ConfigValuesAreBounded) {
   EXPECT_THROW(lm_config_from_json({{"n_layers", rt3::models::kMaxConfigLayers + 1}}), std::runtime_error);
   EXPECT_THROW(lm_config_from_json({{"vocab_size", int64_t{1} << 40}}), std::runtime_error);
   EXPECT_THROW(distilbert_config_from_json({{"num_labels", 100000000}}), std::runtime_error);
+  EXPECT_THROW(distilbert_config_from_json({{"dim", 1e300}}), std::runtime_error);  // not cast to int64
+  EXPECT_THROW(lm_config_from_json({{"n_layers", 2.5}}), std::runtime_error);
   EXPECT_NO_THROW(lm_config_from_json({{"layer_norm_eps", 1e-6}}));
 }
 
