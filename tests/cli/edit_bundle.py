@@ -4,6 +4,8 @@
   edit_bundle.py IN OUT --patch JSON        merge JSON into __metadata__["rt3"] (RFC 7386 style)
   edit_bundle.py IN OUT --scale NAME X      multiply every F32 value of tensors whose name
                                             contains NAME by X (e.g. 3e38: finite, overflows)
+  edit_bundle.py IN OUT --poke NAME X       set the first F32 value of the first tensor whose name
+                                            contains NAME to X (e.g. nan); any safetensors file
 """
 import json
 import struct
@@ -41,6 +43,11 @@ def main():
             vals = struct.unpack("<%df" % ((e - b) // 4), data[b:e])
             scaled = [max(-3.4e38, min(3.4e38, x * factor)) for x in vals]
             data[b:e] = struct.pack("<%df" % len(scaled), *scaled)
+    elif mode == "--poke":
+        name, value = sys.argv[4], float(sys.argv[5])
+        k = next(k for k, v in header.items() if k != "__metadata__" and name in k and v["dtype"] == "F32")
+        b = header[k]["data_offsets"][0]
+        data[b:b + 4] = struct.pack("<f", value)
     else:
         sys.exit("unknown mode " + mode)
     text = json.dumps(header).encode()

@@ -38,6 +38,17 @@ if "$RT3" prune --help >/dev/null 2>&1; then
   expect "number overflow" "$RT3" train --task sotu --config "$T/inf.json" --out "$T/r1"
   echo '{"model": {"layer_norm_eps": -1}}' > "$T/eps.json"
   expect "layer_norm_eps" "$RT3" train --task sotu --config "$T/eps.json" --out "$T/r2"
+  # A trained run whose weights hold a NaN: eval refuses it instead of printing "loss": null.
+  echo '{"train": {"steps": 2, "batch_size": 2, "seq_len": 16, "eval_every": 2, "eval_max_examples": 2,
+         "checkpoint_every": 2, "spm_vocab_size": 200, "data_limit": 2},
+         "model": {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32}}' > "$T/tiny.json"
+  if timeout 120 "$RT3" train --task sotu --config "$T/tiny.json" --out "$T/run" --threads 1 >/dev/null 2>&1; then
+    $EDIT "$T/run/model.safetensors" "$T/nan.safetensors" --poke ffn.lin1.weight nan
+    mv "$T/nan.safetensors" "$T/run/model.safetensors"
+    expect "NaN or Inf" "$RT3" eval "$T/run" --max-examples 2 --threads 1 --json
+  else
+    echo "FAIL: tiny training run failed"; fail=1
+  fi
 fi
 
 # Bundles: weights finite but so large (3.4e38) that a layer's sums overflow: the inference fails
