@@ -5,6 +5,8 @@
 
 #include "cli/bench_model.h"
 #include "cli/commands.h"
+#include "cli/flag_checks.h"
+#include "cli/flag_limits.h"
 #include "cli/progress.h"
 
 namespace rt3::cli {
@@ -16,17 +18,17 @@ Runner add_bench_model(CLI::App& bench, GlobalOptions& g) {
   cmd->add_option("bundle", o->bundle, "Bundle file (.rt3), e.g. from rt3 export of an rt3 prune bp run")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--threads", o->threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", o->threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--reps", o->reps, "Timed repetitions per measurement (median reported)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--seq-len", o->seq_len, "Tokens per classifier input / LM prefill (clamped to the model's maximum)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", o->batch, "Classifier batch size")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(positive_number());
+  cmd->add_option("--batch", o->batch, "Classifier batch size")->capture_default_str()->check(CLI::Range(1, kMaxBatch));
   cmd->add_option("--decode-tokens", o->decode_tokens, "LM: tokens generated for the per-token figure")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, kMaxDecodeTokens));
   cmd->add_flag("--json", g.json, "Print JSON");
   return [o, &g]() {
     ProgressLine bar("bench model");

@@ -4,6 +4,8 @@
 
 #include "cli/bench_switch.h"
 #include "cli/commands.h"
+#include "cli/flag_checks.h"
+#include "cli/flag_limits.h"
 
 namespace rt3::cli {
 
@@ -17,11 +19,11 @@ Runner add_bench_switch(CLI::App& bench, GlobalOptions& g) {
   cmd->add_option("--seconds", o->seconds, "Duration of the concurrent run")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0));
-  cmd->add_option("--threads", o->threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", o->threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--seq-len", o->seq_len, "Tokens per classifier input / LM prefill (clamped to the model's maximum)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", o->batch, "Classifier batch size")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(positive_number());
+  cmd->add_option("--batch", o->batch, "Classifier batch size")->capture_default_str()->check(CLI::Range(1, kMaxBatch));
   cmd->add_option("--probe-ms", o->probe_ms, "Fast-switching burst between two time-to-effect probes (ms)")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 10000.0));

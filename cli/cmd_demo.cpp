@@ -16,11 +16,15 @@
 #include "cli/commands.h"
 #include "cli/demo_device.h"
 #include "cli/demo_report.h"
+#include "cli/flag_limits.h"
+#include "cli/output_paths.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "cli/timing.h"
+#include "dvfs/profile.h"
 #include "rt3/engine.h"
 #include "runtime/format/atomic_file.h"
+#include "runtime/format/input_file.h"
 #include "train/api.h"
 #include "train/compute_env.h"
 #include "train/data/paths.h"
@@ -177,9 +181,13 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--profile", o->profile, "Device profile for the search and the battery simulation")
       ->capture_default_str()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_flag("--json", g.json, "Print summary.json on stdout");
   return [o, &g]() {
+    // Every input is checked before the first stage trains for minutes (a bad profile used to
+    // surface only at the search stage).
+    (void)dvfs::load_profile(o->profile);
+    refuse_output_over_inputs(o->out, "--out", {o->profile});
     const fs::path out(o->out);
     if (fs::exists(out / "summary.json") && !o->resume)
       throw std::runtime_error("'" + o->out + "' already holds a demo: pass --resume, or another --out");
@@ -196,8 +204,7 @@ Runner add_demo(CLI::App& app, GlobalOptions& g) {
       const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(total) + "] " + st.name;
       json result;
       if (o->resume && fs::exists(dir / "stage.json")) {
-        std::ifstream f(dir / "stage.json");
-        result = json::parse(f);
+        result = json::parse(format::read_input_file((dir / "stage.json").string()));
         std::fprintf(stderr, "%s: done earlier, skipped\n", label.c_str());
       } else {
         const fs::path cfg_path = out / (st.name + ".config.json");

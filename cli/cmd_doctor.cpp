@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/flag_limits.h"
 #include "rt3/version.h"
 #include "train/data/paths.h"
 #ifdef RT3_WITH_TRAIN
@@ -22,7 +23,7 @@ Runner add_doctor(CLI::App& app, GlobalOptions& g) {
     double min_gflops = 0.0;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str();
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--size", o->n, "Matrix size n for the n x n x n sgemm")->capture_default_str()->check(CLI::Range(64, 8192));
   cmd->add_option("--reps", o->reps, "Timed repetitions (median reported)")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--min-gflops", o->min_gflops, "Exit 1 if the median sgemm is below this");

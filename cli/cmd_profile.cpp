@@ -6,6 +6,9 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/flag_checks.h"
+#include "cli/flag_limits.h"
+#include "cli/output_paths.h"
 #include "cli/profile_bundle.h"
 #include "cli/progress.h"
 #include "runtime/format/atomic_file.h"
@@ -49,13 +52,13 @@ Runner add_profile(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--out", *out, "Write the table here (JSON, read by rt3 simulate / govern / search)");
   cmd->add_option("--threads", o->threads, "Threads for the kernels and the engine")
       ->capture_default_str()
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--reps", o->reps, "Timed repetitions per measurement (median kept)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--seq-len", o->seq_len, "Tokens per inference (classifier input / LM prefill)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--pruning-numbers", *pns,
                   "Comma-separated pruning numbers to measure (default: tile_cols/4 .. tile_cols-1; the bundle's "
                   "own sets are always measured)");
@@ -64,6 +67,7 @@ Runner add_profile(CLI::App& app, GlobalOptions& g) {
                   "Validation accuracy per variant: NAME=FRACTION,... or a JSON file {\"p63\": 0.83}");
   cmd->add_flag("--json", g.json, "Print the table as JSON");
   return [o, out, pns, accuracy, &g]() {
+    refuse_output_over_inputs(*out, "--out", {o->bundle, *accuracy});
     if (!pns->empty()) o->pruning_numbers = parse_int_list(*pns);
     o->accuracy = parse_accuracy_arg(*accuracy);
     ProgressLine bar("profile");

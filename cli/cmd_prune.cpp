@@ -4,7 +4,10 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/flag_limits.h"
+#include "cli/output_paths.h"
 #include "cli/progress.h"
+#include "runtime/format/bundle.h"
 #include "train/prune/prune_api.h"
 
 namespace rt3::cli {
@@ -68,13 +71,13 @@ Runner add_prune(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--sparsity", req->sparsity, "Target weight sparsity of every prunable Linear (default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--block-rows", req->block_rows, "Output rows per block: a group is one input column of a block (default 16)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, format::kMaxBpBlockRows));
   cmd->add_option("--config", req->config_file,
                   "JSON file: {\"train\": {...}, \"bp\": {lasso_steps, finetune_steps, penalty_scale, reweight_every, "
                   "layer_sparsity, ...}}")
       ->check(CLI::ExistingFile);
   auto* resume = cmd->add_flag("--resume", req->resume, "Continue the run in --out from its last checkpoint");
-  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_flag("--json", g.json, "Print the result (with the per-layer sparsity table) as JSON on stdout");
   cmd->callback([req, resume] {
     if (req->checkpoint_dir.empty() && resume->count() == 0)
@@ -93,7 +96,7 @@ Runner add_prune(CLI::App& app, GlobalOptions& g) {
                    "steps, reassign_every, set_weights, ...}}")
       ->check(CLI::ExistingFile);
   auto* presume = pcmd->add_flag("--resume", pat->resume, "Continue the run in --out from its last checkpoint");
-  pcmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  pcmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   pcmd->add_flag("--json", g.json, "Print the result as JSON on stdout");
   pcmd->callback([pat, presume, pat_sets] {
     if (pat->checkpoint_dir.empty() && presume->count() == 0)
@@ -108,7 +111,11 @@ Runner add_prune(CLI::App& app, GlobalOptions& g) {
   });
 
   return [req, pat, pcmd, &g]() {
-    if (pcmd->parsed()) return run_prune_pattern(*pat, g);
+    if (pcmd->parsed()) {
+      refuse_output_over_inputs(pat->out_dir, "--out", {pat->checkpoint_dir, pat->config_file});
+      return run_prune_pattern(*pat, g);
+    }
+    refuse_output_over_inputs(req->out_dir, "--out", {req->checkpoint_dir, req->config_file});
     ProgressLine bar("prune bp");
     req->threads = g.threads;
     req->on_message = [&bar](const std::string& m) { bar.note(m); };

@@ -11,7 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/checked_stdout.h"
 #include "cli/commands.h"
+#include "cli/flag_checks.h"
+#include "cli/flag_limits.h"
+#include "cli/output_paths.h"
 #include "cli/run_dir.h"
 #include "dvfs/adaptation_models.h"
 #include "rt3/engine.h"
@@ -30,6 +34,22 @@ std::string human_bytes(uint64_t b) {
   else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
   else std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
   return buf;
+}
+
+// One line of stdin (without its newline) into `line`; false at the end of input. A line longer
+// than kMaxInputLineBytes is an error before it is held in memory (a file without newlines
+// piped in would otherwise be read whole).
+bool read_input_line(std::istream& in, std::string& line) {
+  line.clear();
+  std::streambuf* buf = in.rdbuf();
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    if (c == '\n') return true;
+    if (line.size() == kMaxInputLineBytes)
+      throw std::runtime_error("an input line is longer than " + std::to_string(kMaxInputLineBytes) +
+                               " bytes (docs/limits.md): split it");
+    line.push_back(static_cast<char>(c));
+  }
+  return !line.empty();
 }
 
 json inspect_json(const format::Bundle& b, const std::string& path) {
@@ -115,7 +135,7 @@ Runner add_export(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::IsMember({"auto", "dense", "bp"}));
   cmd->add_option("--block-rows", o->block_rows, "Block rows for --weights bp on a run that was not block-pruned")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, format::kMaxBpBlockRows));
   cmd->add_option("--latency", o->latency,
                   "Latency table of this model's variants (rt3 profile): store each variant's latency model and\n"
                   "accuracy in the bundle, for the engine's deadline mode and energy figures (docs/adapt.md)")
@@ -127,6 +147,9 @@ Runner add_export(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", g.json, "Print the bundle summary as JSON");
   return [o, &g]() {
+    std::vector<std::string> inputs = {o->checkpoint};
+    if (!o->latency.empty()) inputs.push_back(o->latency);
+    refuse_output_over_inputs(o->out, "--out", inputs);
     std::optional<format::AdaptationInfo> adaptation;
     if (!o->latency.empty()) {
       std::optional<double> deadline;
@@ -141,7 +164,7 @@ Runner add_export(CLI::App& app, GlobalOptions& g) {
     json j = inspect_json(bundle, o->out);
     if (g.json) {
       j.erase("tensors");
-      std::printf("%s\n", j.dump(2).c_str());
+      std::printf("%s\n", json_text(j, 2).c_str());
     } else {
       std::printf("wrote %s: %s, %llu parameters, %s\n", o->out.c_str(), j["model_type"].get<std::string>().c_str(),
                   (unsigned long long)j["parameters"].get<uint64_t>(), human_bytes(j["file_bytes"]).c_str());
@@ -165,7 +188,7 @@ Runner add_inspect(CLI::App& app, GlobalOptions& g) {
     json j = inspect_json(bundle, o->path);
     if (g.json) {
       if (!o->tensors) j.erase("tensors");
-      std::printf("%s\n", j.dump(2).c_str());
+      std::printf("%s\n", json_text(j, 2).c_str());
       return 0;
     }
     std::printf("%s\n  format v%d, written by rt3 %s, %s\n", o->path.c_str(), j["format_version"].get<int>(),
@@ -211,15 +234,15 @@ Runner add_run(CLI::App& app, GlobalOptions& g) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("bundle", o->path, "Bundle file (.rt3)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--text", o->text, "Input text (otherwise one input per stdin line)");
-  cmd->add_option("--max-new-tokens", o->max_new_tokens, "LM: tokens to generate")->capture_default_str()->check(CLI::Range(1, 100000));
+  auto* text_opt = cmd->add_option("--text", o->text, "Input text (otherwise one input per stdin line)");
+  cmd->add_option("--max-new-tokens", o->max_new_tokens, "LM: tokens to generate")->capture_default_str()->check(CLI::Range(1, kMaxDecodeTokens));
   cmd->add_flag("--sample", o->sample, "LM: top-k sampling instead of greedy decoding");
   cmd->add_option("--top-k", o->top_k, "LM sampling: keep the k most likely tokens")->capture_default_str()->check(CLI::Range(1, 1000000));
-  cmd->add_option("--temperature", o->temperature, "LM sampling temperature")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--temperature", o->temperature, "LM sampling temperature")->capture_default_str()->check(positive_number());
   cmd->add_option("--seed", o->seed, "LM sampling seed")->capture_default_str();
-  cmd->add_option("--threads", g.threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", g.threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_flag("--json", g.json, "One JSON object per input");
-  return [o, &g]() {
+  return [o, text_opt, &g]() {
     EngineOptions eo;
     eo.threads = g.threads;
     auto engine = Engine::load(o->path, eo);
@@ -247,7 +270,7 @@ Runner add_run(CLI::App& app, GlobalOptions& g) {
       }
       j["ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (g.json) {
-        std::printf("%s\n", j.dump().c_str());
+        std::printf("%s\n", json_text(j).c_str());
       } else if (j.contains("label")) {
         std::string probs;
         for (auto it = j["probabilities"].begin(); it != j["probabilities"].end(); ++it) {
@@ -259,13 +282,13 @@ Runner add_run(CLI::App& app, GlobalOptions& g) {
       } else {
         std::printf("%s%s\n", text.c_str(), j["generated"].get<std::string>().c_str());
       }
-      std::fflush(stdout);
+      flush_stdout();  // stop at the first line that cannot be written
     };
-    if (!o->text.empty()) {
+    if (text_opt->count() > 0) {  // --text '' is an (empty) input, not "read stdin"
       handle(o->text);
     } else {
       std::string line;
-      while (std::getline(std::cin, line)) handle(line);
+      while (read_input_line(std::cin, line)) handle(line);
     }
     return 0;
   };

@@ -6,8 +6,11 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/flag_checks.h"
+#include "cli/flag_limits.h"
 #include "cli/gnuplot_png.h"
 #include "cli/local_workers.h"
+#include "cli/output_paths.h"
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "report/svg_plot.h"
@@ -35,7 +38,9 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
                   "bp.rt3 --out latency.json")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--deadline-ms", r->deadline_ms, "Latency deadline per inference on the device")->required();
+  cmd->add_option("--deadline-ms", r->deadline_ms, "Latency deadline per inference on the device")
+      ->required()
+      ->check(positive_number());
   cmd->add_option("--out", r->out_dir, "Output directory (search state, reward curve, final/ sets, model.rt3)")->required();
   cmd->add_option("--method", r->method, "rl | random | greedy")->capture_default_str();
   cmd->add_option("--episodes", r->episodes, "Candidates sampled (the same budget for every method)")
@@ -57,10 +62,14 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--cycle-scale", r->cycle_scale,
                   "Device cycles per host cycle for the same work (assumption; 1 = as fast per clock as this host)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--latency-weight", r->latency_weight, "Weight of the latency term in the reward")->capture_default_str();
-  cmd->add_option("--entropy-weight", r->entropy_weight, "RL: entropy bonus")->capture_default_str();
-  cmd->add_option("--controller-lr", r->controller_lr, "RL: controller learning rate")->capture_default_str();
+      ->check(positive_number());
+  cmd->add_option("--latency-weight", r->latency_weight, "Weight of the latency term in the reward")
+      ->capture_default_str()
+      ->check(non_negative_number());
+  cmd->add_option("--entropy-weight", r->entropy_weight, "RL: entropy bonus")->capture_default_str()->check(non_negative_number());
+  cmd->add_option("--controller-lr", r->controller_lr, "RL: controller learning rate")
+      ->capture_default_str()
+      ->check(positive_number());
   cmd->add_option("--credit", r->credit,
                   "RL: level = each level's decisions learn from that level's own accuracy and speed; total = from the "
                   "whole reward")
@@ -82,21 +91,22 @@ Runner add_search(CLI::App& app, GlobalOptions& g) {
   auto worker_threads = std::make_shared<int>(1);
   cmd->add_option("--worker-threads", *worker_threads, "Threads of each spawned worker")
       ->capture_default_str()
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--master-addr", r->master_addr, "Address the workers connect to (this machine's)")->capture_default_str();
   cmd->add_option("--master-port", r->master_port, "Port the workers connect to (0 with --spawn-workers: a free one)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--worker-timeout", r->worker_timeout_s, "Seconds to wait for the workers to join, or for a reply")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   auto* separate = cmd->add_flag("--separate-heads", "RL: one softmax head per decision (default: the candidate "
                                  "decisions of every level share one head)");
   cmd->add_flag("--resume", r->resume, "Continue the search in --out after a kill");
   cmd->add_flag("--dry-run", *dry, "Print the search space and the predicted latencies, train nothing");
-  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_flag("--json", g.json, "Print the summary as JSON");
   return [r, dry, separate, spawn, worker_threads, &g]() {
+    refuse_output_over_inputs(r->out_dir, "--out", {r->bp_dir, r->profile_path, r->latency_path});
     r->threads = g.threads;
     r->share_heads = separate->count() == 0;
     if (*dry) {
@@ -216,8 +226,8 @@ Runner add_search_worker(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--timeout", r->timeout_s, "Seconds to wait to join, or for the next request")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+      ->check(positive_number());
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   return [r, master, &g]() {
     const auto colon = master->rfind(':');
     const std::string port = colon == std::string::npos ? "" : master->substr(colon + 1);

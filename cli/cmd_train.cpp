@@ -4,6 +4,9 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/flag_checks.h"
+#include "cli/flag_limits.h"
+#include "cli/output_paths.h"
 #include "cli/progress.h"
 #include "train/api.h"
 
@@ -31,14 +34,15 @@ Runner add_train(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--out", req->out_dir, "Run directory (weights, tokenizer, checkpoints, metrics)")->required();
   auto* resume = cmd->add_flag("--resume", req->resume, "Continue the run in --out from its last checkpoint");
   cmd->add_option("--init", req->init_dir, "Start from a Hugging Face DistilBERT directory (fine-tuning)");
-  cmd->add_option("--steps", req->steps, "Override train.steps")->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--steps", req->steps, "Override train.steps")->check(positive_number());
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_flag("--json", g.json, "Print the result as JSON on stdout");
   cmd->callback([cmd, resume, req] {
     if (req->task.empty() && resume->count() == 0)
       throw CLI::ValidationError("--task", "--task is required (unless --resume)");
   });
   return [req, &g]() {
+    refuse_output_over_inputs(req->out_dir, "--out", {req->init_dir, req->config_file});
     ProgressLine bar("train");
     req->threads = g.threads;
     req->on_message = [&bar](const std::string& m) { bar.note(m); };
@@ -72,8 +76,8 @@ Runner add_eval(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--split", req->split, "train | valid | test")->capture_default_str()->check(CLI::IsMember({"train", "valid", "test"}));
   cmd->add_option("--variant", req->variant, "Pattern run (rt3 prune pattern): evaluate this pattern set, e.g. p81");
   cmd->add_option("--max-examples", req->max_examples, "Evaluate only the first N windows/examples (0 = all)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, 256));
+      ->check(non_negative_number());
+  cmd->add_option("--threads", g.threads, "Threads for LibTorch/BLAS")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_flag("--json", g.json, "Print JSON");
   return [req, &g]() {
     req->threads = g.threads;
@@ -95,6 +99,7 @@ Runner add_import(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--out", req->out_dir, "Output directory")->required();
   cmd->add_flag("--json", g.json, "Print JSON");
   return [req, &g]() {
+    refuse_output_over_inputs(req->out_dir, "--out", {req->hf_dir});
     req->on_message = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
     train::ImportResult r = train::import_hf(*req);
     if (g.json) std::printf("%s\n", train::to_json(r).dump(2).c_str());

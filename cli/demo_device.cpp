@@ -17,6 +17,7 @@
 #include "dvfs/profile.h"
 #include "report/svg_plot.h"
 #include "runtime/format/atomic_file.h"
+#include "runtime/format/input_file.h"
 #include "train/api.h"
 #include "train/prune/prune_api.h"
 #include "train/search/search_api.h"
@@ -45,9 +46,12 @@ Budget budget_of(const std::string& b) {
 }
 
 json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  if (!f) throw std::runtime_error("cannot read " + p.string());
-  return json::parse(f);
+  const std::string text = format::read_input_file(p.string());
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {  // also out_of_range: a number like 1e999 overflows
+    throw std::runtime_error(p.string() + " is not valid JSON: " + e.what());
+  }
 }
 
 // Runs `fn` as a resumable step: its result is <dir>/stage.json.

@@ -18,6 +18,7 @@
 #include "cli/timing.h"
 #include "rt3/engine.h"
 #include "runtime/format/bundle.h"
+#include "runtime/format/input_file.h"
 #include "runtime/kernels/bp_linear.h"
 #include "runtime/kernels/dense_linear.h"
 #include "runtime/kernels/pattern_linear.h"
@@ -118,10 +119,10 @@ std::map<std::string, double> parse_accuracy_arg(const std::string& arg) {
   std::map<std::string, double> out;
   if (arg.empty()) return out;
   if (fs::is_regular_file(arg)) {
-    std::ifstream f(arg);
+    const std::string text = format::read_input_file(arg);
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(f);
+      j = nlohmann::json::parse(text);
     } catch (const std::exception& e) {
       throw std::runtime_error("--accuracy " + arg + ": not valid JSON: " + e.what());
     }

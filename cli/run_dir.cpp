@@ -10,6 +10,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
+
 namespace rt3::cli {
 namespace fs = std::filesystem;
 
@@ -19,9 +21,9 @@ format::TokenizerInfo tokenizer_for_run(const std::string& dir_name) {
   if (fs::exists(dir / "vocab.txt")) {
     t.type = format::TokenizerType::kWordPiece;
     t.lowercase = true;
-    std::ifstream f(dir / "rt3_train.json");
-    if (f) {
-      nlohmann::json run = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+    if (fs::exists(dir / "rt3_train.json")) {
+      nlohmann::json run =
+          nlohmann::json::parse(format::read_input_file((dir / "rt3_train.json").string()), nullptr, /*allow_exceptions=*/false);
       if (run.is_object() && run.contains("train") && run["train"].contains("seq_len"))
         t.max_len = run["train"]["seq_len"].get<int64_t>();
     }
@@ -41,9 +43,9 @@ WeightStorage parse_weight_storage(const std::string& s) {
 }
 
 int64_t bp_block_rows_of_run(const std::string& dir) {
-  std::ifstream f(fs::path(dir) / "rt3_prune.json");
-  if (!f) return 0;
-  nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  const fs::path file = fs::path(dir) / "rt3_prune.json";
+  if (!fs::exists(file)) return 0;
+  nlohmann::json j = nlohmann::json::parse(format::read_input_file(file.string()), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) throw std::runtime_error("'" + dir + "/rt3_prune.json' is not valid JSON");
   if (j.value("method", "") != "bp") return 0;  // e.g. a pattern run: its weights are shared and dense
   if (!j.contains("bp") || !j["bp"].contains("block_rows") || !j["bp"]["block_rows"].is_number_integer())

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
+
 namespace rt3::dvfs {
 namespace {
 
@@ -267,14 +269,11 @@ LatencyTable parse_latency_table(const nlohmann::json& j, const std::string& ori
 }
 
 LatencyTable load_latency_table(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open latency table (make one with rt3 profile BUNDLE --out FILE)");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const std::string text = format::read_input_file(path);  // make one with rt3 profile BUNDLE --out FILE
   json j;
   try {
-    j = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
+    j = json::parse(text);
+  } catch (const json::exception& e) {  // also out_of_range: a number like 1e999 overflows
     throw std::runtime_error(path + ": not valid JSON: " + e.what());
   }
   return parse_latency_table(j, path);

@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
+
 namespace rt3::dvfs {
 namespace {
 
@@ -235,12 +237,11 @@ Profile parse_profile(const json& j, const std::string& origin) {
 }
 
 Profile load_profile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open device profile");
+  const std::string text = format::read_input_file(path);
   json j;
   try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
+    j = json::parse(text);
+  } catch (const json::exception& e) {  // also out_of_range: a number like 1e999 overflows
     throw std::runtime_error(path + ": invalid JSON: " + e.what());
   }
   return parse_profile(j, path);

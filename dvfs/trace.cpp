@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "dvfs/sysfs.h"
+#include "runtime/format/input_file.h"
 
 namespace rt3::dvfs {
 namespace {
@@ -82,11 +83,13 @@ Trace Trace::parse(const std::string& csv, const std::string& name) {
 }
 
 Trace Trace::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open trace " + path + ": check the --trace path");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
+  std::string text;
+  try {
+    text = format::read_input_file(path);
+  } catch (const format::InputFileError& e) {
+    throw std::runtime_error("cannot open trace " + path + " (" + e.what() + "): check the --trace path");
+  }
+  return parse(text, path);
 }
 
 const TracePoint& Trace::at(double t) const {

@@ -28,6 +28,7 @@ rt3_status status_of(rt3::Error::Code c) {
     case rt3::Error::Code::kInvalidArgument: return RT3_ERR_INVALID_ARGUMENT;
     case rt3::Error::Code::kTooLong: return RT3_ERR_TOO_LONG;
     case rt3::Error::Code::kInternal: return RT3_ERR_INTERNAL;
+    case rt3::Error::Code::kNonFinite: return RT3_ERR_NON_FINITE;
   }
   return RT3_ERR_INTERNAL;
 }
@@ -80,6 +81,7 @@ const char* rt3_status_name(rt3_status s) {
     case RT3_ERR_TOO_LONG: return "RT3_ERR_TOO_LONG";
     case RT3_ERR_BUFFER_TOO_SMALL: return "RT3_ERR_BUFFER_TOO_SMALL";
     case RT3_ERR_INTERNAL: return "RT3_ERR_INTERNAL";
+    case RT3_ERR_NON_FINITE: return "RT3_ERR_NON_FINITE";
   }
   return "RT3_ERR_UNKNOWN";
 }

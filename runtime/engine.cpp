@@ -88,6 +88,16 @@ int32_t sample_top_k(const float* logits, int64_t n, int top_k, float temperatur
   return idx[k - 1];
 }
 
+// Finite weights can still overflow fp32 inside a layer (3e38 * 3e38): such logits are no answer,
+// so they are an error rather than NaN probabilities reported as a result.
+void require_finite(const float* v, size_t n, const char* what) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i]))
+      throw Error(Error::Code::kNonFinite, std::string(what) +
+                                               ": the model computed NaN or Inf (its weights overflow fp32); "
+                                               "check the bundle's weights");
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -311,6 +321,7 @@ std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* ma
     adapt::Adapter::Ticket t = impl_->begin_inference();
     impl_->bert->forward(ids, mask, batch, seq_len, logits.data(), impl_->bert_scratch, impl_->pool.get(), t.info.variant);
     const InferenceInfo done = impl_->adapter->end(t);
+    require_finite(logits.data(), logits.size(), "classify_logits");
     if (info) *info = done;
     return logits;
   });
@@ -377,6 +388,7 @@ std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, InferenceInf
     impl_->lm->forward(impl_->lm_state, ids, n, logits.data(), /*all_logits=*/true, impl_->pool.get(), t.info.variant);
     impl_->lm_state.reset();
     const InferenceInfo done = impl_->adapter->end(t);
+    require_finite(logits.data(), logits.size(), "lm_logits");
     if (info) *info = done;
     return logits;
   });
@@ -420,6 +432,7 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
     m.lm->forward(m.lm_state, r.prompt_ids.data(), static_cast<int64_t>(r.prompt_ids.size()), logits,
                   /*all_logits=*/false, m.pool.get(), variant);
     for (int i = 0; i < o.max_new_tokens; ++i) {
+      require_finite(logits, static_cast<size_t>(m.vocab), "generate");
       const int32_t next = o.greedy ? argmax(logits, m.vocab)
                                     : sample_top_k(logits, m.vocab, o.top_k, o.temperature, rng, m.sample_idx, m.sample_prob);
       r.token_ids.push_back(next);

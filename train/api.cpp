@@ -62,15 +62,23 @@ TrainResult train(const TrainRequest& req) {
   if (req.out_dir.empty()) throw std::runtime_error("--out is required");
   init_compute(req.threads);
   RunConfig cfg;
+  // --resume of a run stopped before its first checkpoint restarts it from step 0 (see
+  // holds_trained_run); from_checkpoint says whether there is a step to continue from.
+  const bool from_checkpoint = req.resume && has_checkpoint(req.out_dir);
+  std::string init_dir = req.init_dir;
   if (req.resume) {
     cfg = read_run_config(req.out_dir);
-    if (!has_checkpoint(req.out_dir))
-      throw std::runtime_error("nothing to resume in '" + req.out_dir + "': it has no checkpoint/");
+    if (!from_checkpoint) {
+      if (init_dir.empty() && fs::exists(fs::path(req.out_dir) / kInitFile))
+        init_dir = read_json_file(req.out_dir + "/" + kInitFile).value("init", "");
+      if (req.on_message)
+        req.on_message("'" + req.out_dir + "' has no checkpoint yet: starting it again from step 0 with its recorded config");
+    }
   } else {
-    if (has_checkpoint(req.out_dir) || fs::exists(fs::path(req.out_dir) / kRunFile))
+    if (holds_trained_run(req.out_dir))
       throw std::runtime_error("'" + req.out_dir + "' already holds a run: use --resume to continue it, or another --out");
     cfg = default_config(parse_task(req.task));
-    if (!req.init_dir.empty()) {
+    if (!init_dir.empty()) {
       if (is_lm(cfg.task)) throw std::runtime_error("--init takes a Hugging Face DistilBERT: use it with --task spam or wordnet");
       if (!fs::exists(fs::path(req.init_dir) / "vocab.txt"))
         throw std::runtime_error("'" + req.init_dir + "' has no vocab.txt");
@@ -82,10 +90,18 @@ TrainResult train(const TrainRequest& req) {
     if (!req.config_file.empty()) cfg = load_config_file(cfg, req.config_file);
   }
   if (req.steps > 0) cfg.train.steps = req.steps;
-  const bool init = !req.init_dir.empty() && !req.resume;
+  const bool init = !init_dir.empty() && !from_checkpoint;
   fs::create_directories(req.out_dir);
-  if (init) fs::copy_file(fs::path(req.init_dir) / "vocab.txt", fs::path(req.out_dir) / "vocab.txt",
-                          fs::copy_options::overwrite_existing);
+  remove_stale_temp_files(req.out_dir);
+  if (!init && !req.resume) {
+    std::error_code ec;
+    fs::remove(fs::path(req.out_dir) / kInitFile, ec);  // left by an earlier, abandoned --init start
+  }
+  if (init) {
+    format::copy_file_atomic((fs::path(init_dir) / "vocab.txt").string(), (fs::path(req.out_dir) / "vocab.txt").string());
+    // So that a restart (--resume before the first checkpoint) starts from the same weights.
+    write_file_atomic(req.out_dir + "/" + kInitFile, json{{"init", fs::absolute(init_dir).string()}}.dump(2));
+  }
 
   if (req.on_message) req.on_message("preparing data and tokenizer for task " + task_name(cfg.task));
   torch::manual_seed(cfg.train.seed);  // the model's initial weights depend on it
@@ -93,7 +109,7 @@ TrainResult train(const TrainRequest& req) {
   if (init) {
     auto impl = std::dynamic_pointer_cast<models::DistilBertImpl>(task->module());
     models::DistilBert model(impl);
-    HfLoadReport rep = load_hf_weights(model, req.init_dir + "/model.safetensors", /*allow_new_head=*/true);
+    HfLoadReport rep = load_hf_weights(model, init_dir + "/model.safetensors", /*allow_new_head=*/true);
     if (req.on_message) {
       if (!rep.ignored.empty()) req.on_message("warning: ignored " + std::to_string(rep.ignored.size()) +
                                                " checkpoint tensors: " + join(rep.ignored));
@@ -110,7 +126,7 @@ TrainResult train(const TrainRequest& req) {
   if (req.on_message)
     req.on_message("model: " + std::to_string(out.parameters) + " parameters; " + std::to_string(cfg.train.steps) +
                    " steps of " + std::to_string(task->tokens_per_step()) + " tokens");
-  LoopResult loop = run_training(*task, cfg, req.out_dir, req.resume, req.on_step);
+  LoopResult loop = run_training(*task, cfg, req.out_dir, from_checkpoint, req.on_step);
   out.start_step = loop.start_step;
   out.steps_done = loop.steps_done;
   out.final_train_loss = loop.final_train_loss;
@@ -131,7 +147,7 @@ ImportResult import_hf(const ImportRequest& req) {
   models::DistilBert model(cfg);
   HfLoadReport rep = load_hf_weights(model, req.hf_dir + "/model.safetensors", /*allow_new_head=*/true);
   fs::create_directories(req.out_dir);
-  fs::copy_file(vocab, fs::path(req.out_dir) / "vocab.txt", fs::copy_options::overwrite_existing);
+  format::copy_file_atomic(vocab.string(), (fs::path(req.out_dir) / "vocab.txt").string());
   write_file_atomic(req.out_dir + "/config.json", models::to_json(cfg).dump(2));
   save_weights(*model, req.out_dir + "/model.safetensors");
   ImportResult r;

@@ -1,7 +1,9 @@
 #include "train/checkpoint.h"
 
+#include "runtime/format/input_file.h"
 #include "runtime/format/safetensors.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -43,6 +45,9 @@ void load_weights(torch::nn::Module& module, const std::string& path) {
     torch::NoGradGuard no_grad;
     for (auto& p : params) {
       std::vector<float> v = file.read_floats(p.key(), p.value().sizes().vec());
+      // A NaN or Inf weight makes every loss and accuracy meaningless: refuse it where it is read.
+      for (float x : v)
+        if (!std::isfinite(x)) throw std::runtime_error("tensor '" + p.key() + "' holds NaN or Inf");
       p.value().copy_(torch::from_blob(v.data(), p.value().sizes(), torch::kFloat32));
     }
   } catch (const std::exception& e) {
@@ -93,8 +98,7 @@ std::optional<CheckpointState> load_checkpoint(const std::string& run_dir, torch
   if (!fs::exists(dir / "state.json")) return std::nullopt;
   CheckpointState st;
   try {
-    std::ifstream f(dir / "state.json");
-    auto j = nlohmann::json::parse(f);
+    auto j = nlohmann::json::parse(format::read_input_file((dir / "state.json").string()));
     st.step = j.at("step").get<int64_t>();
     st.extra = j.value("extra", nlohmann::json::object());
   } catch (const nlohmann::json::exception& e) {

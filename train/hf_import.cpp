@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/format/input_file.h"
 #include "runtime/format/safetensors.h"
 
 namespace rt3::train {
@@ -14,12 +15,12 @@ namespace fs = std::filesystem;
 
 models::DistilBertConfig read_hf_config(const std::string& dir) {
   const fs::path p = fs::path(dir) / "config.json";
-  std::ifstream f(p);
-  if (!f) throw std::runtime_error("'" + dir + "' has no config.json (expected a Hugging Face model directory)");
+  if (!fs::exists(p)) throw std::runtime_error("'" + dir + "' has no config.json (expected a Hugging Face model directory)");
+  const std::string text = format::read_input_file(p.string());
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // also out_of_range: a number like 1e999 overflows
     throw std::runtime_error("'" + p.string() + "' is not valid JSON: " + e.what());
   }
   if (!j.contains("model_type") || j["model_type"] != "distilbert")

@@ -1,8 +1,12 @@
 #include "train/run_config.h"
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
+
+#include "runtime/format/input_file.h"
 
 namespace rt3::train {
 namespace {
@@ -17,6 +21,10 @@ void check_known_keys(const json& j, const std::set<std::string>& known, const s
 template <typename T>
 void read(const json& j, const char* key, T& out) {
   if (!j.contains(key)) return;
+  // A float cast to an integer is undefined for 1e300: integer keys must hold integers.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    if (!j.at(key).is_number_integer())
+      throw std::runtime_error(std::string("config: key 'train.") + key + "' must be an integer, got " + j.at(key).dump());
   try {
     out = j.at(key).get<T>();
   } catch (const json::exception&) {
@@ -26,7 +34,7 @@ void read(const json& j, const char* key, T& out) {
 
 void validate(const TrainOptions& o) {
   auto positive = [](const char* k, double v) {
-    if (!(v > 0)) throw std::runtime_error(std::string("config: 'train.") + k + "' must be > 0");
+    if (!(v > 0 && std::isfinite(v))) throw std::runtime_error(std::string("config: 'train.") + k + "' must be > 0 and finite");
   };
   positive("steps", double(o.steps));
   positive("batch_size", double(o.batch_size));
@@ -38,8 +46,9 @@ void validate(const TrainOptions& o) {
   positive("spm_vocab_size", double(o.spm_vocab_size));
   if (o.data_limit < 0) throw std::runtime_error("config: 'train.data_limit' must be >= 0 (0 = all data)");
   if (o.warmup_steps < 0) throw std::runtime_error("config: 'train.warmup_steps' must be >= 0");
-  if (o.weight_decay < 0) throw std::runtime_error("config: 'train.weight_decay' must be >= 0");
-  if (o.grad_clip < 0) throw std::runtime_error("config: 'train.grad_clip' must be >= 0 (0 = off)");
+  if (!(o.weight_decay >= 0 && std::isfinite(o.weight_decay)))
+    throw std::runtime_error("config: 'train.weight_decay' must be a finite number >= 0");
+  if (!(o.grad_clip >= 0 && std::isfinite(o.grad_clip))) throw std::runtime_error("config: 'train.grad_clip' must be >= 0 (0 = off)");
   if (!(o.min_lr_ratio >= 0 && o.min_lr_ratio <= 1)) throw std::runtime_error("config: 'train.min_lr_ratio' must be in [0, 1]");
 }
 
@@ -133,12 +142,11 @@ RunConfig apply_config_json(RunConfig c, const json& j) {
 }
 
 RunConfig load_config_file(RunConfig base, const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error("config: cannot open '" + path + "'");
+  const std::string text = format::read_input_file(path);
   json j;
   try {
-    j = json::parse(f);
-  } catch (const json::parse_error& e) {
+    j = json::parse(text);
+  } catch (const json::exception& e) {  // also out_of_range: a number like 1e999 overflows
     throw std::runtime_error("config: '" + path + "' is not valid JSON: " + e.what());
   }
   return apply_config_json(std::move(base), j);

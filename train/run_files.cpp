@@ -4,6 +4,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
 #include "train/checkpoint.h"
 
 namespace rt3::train {
@@ -11,11 +12,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json read_json_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error("cannot open '" + path + "'");
+  const std::string text = format::read_input_file(path);
   try {
-    return json::parse(f);
-  } catch (const json::parse_error& e) {
+    return json::parse(text);
+  } catch (const json::exception& e) {  // also out_of_range: a number like 1e999 overflows
     throw std::runtime_error("'" + path + "' is not valid JSON: " + e.what());
   }
 }
@@ -35,9 +35,22 @@ RunConfig read_run_config(const std::string& dir) {
   return run_config_from_json(read_json_file(p.string()));
 }
 
+bool holds_trained_run(const std::string& dir) {
+  return has_checkpoint(dir) || fs::exists(fs::path(dir) / "model.safetensors");
+}
+
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(fs::path(dir) / "checkpoint.tmp", ec);
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file(ec) && name.find(".tmp.") != std::string::npos) fs::remove(e.path(), ec);
+  }
+}
+
 RunConfig check_new_derived_run(const std::string& source_dir, const std::string& out_dir) {
   if (source_dir.empty()) throw std::runtime_error("--checkpoint is required (the run directory to start from)");
-  if (fs::exists(fs::path(out_dir) / kRunFile) || fs::exists(fs::path(out_dir) / "checkpoint"))
+  if (holds_trained_run(out_dir))
     throw std::runtime_error("'" + out_dir + "' already holds a run: use --resume to continue it, or another --out");
   std::error_code ec;
   if (fs::equivalent(source_dir, out_dir, ec)) throw std::runtime_error("--out must differ from --checkpoint");
@@ -62,7 +75,7 @@ void copy_tokenizer(const std::string& from_dir, const std::string& to_dir) {
   for (const char* name : {"tokenizer.model", "vocab.txt"}) {
     const fs::path src = fs::path(from_dir) / name;
     if (!fs::exists(src)) continue;
-    fs::copy_file(src, fs::path(to_dir) / name, fs::copy_options::overwrite_existing);
+    format::copy_file_atomic(src.string(), (fs::path(to_dir) / name).string());
     copied = true;
   }
   if (!copied) throw std::runtime_error("'" + from_dir + "' has no tokenizer (tokenizer.model or vocab.txt)");

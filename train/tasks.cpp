@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "runtime/format/atomic_file.h"
 #include "train/data/paths.h"
 #include "train/data/sotu.h"
 #include "train/data/spam.h"
@@ -140,7 +141,7 @@ class ClassifierTask : public Task {
     const std::string vocab = dir + "/vocab.txt";
     if (!fs::exists(vocab)) {
       data::require_file(data::data_dir() + "/bert-uncased-vocab.txt", "BERT uncased vocab");
-      fs::copy_file(data::data_dir() + "/bert-uncased-vocab.txt", vocab);
+      format::copy_file_atomic(data::data_dir() + "/bert-uncased-vocab.txt", vocab);  // never a truncated vocab
     }
     WordPieceEncoder enc(vocab, cfg.train.seq_len);
     if (enc.vocab_size() > cfg.distilbert.vocab_size)

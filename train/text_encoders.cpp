@@ -86,6 +86,11 @@ void train_lm_tokenizer(const std::vector<data::Document>& train_docs, int64_t v
         f << sentence << '\n';
         ++lines;
       }
+    f.close();
+    if (!f) {  // a disk full mid-way would train the tokenizer on part of the text
+      fs::remove(input);
+      throw std::runtime_error("writing '" + input + "' failed (disk full?)");
+    }
   }
   if (lines == 0) throw std::runtime_error("cannot train the LM tokenizer: the training split is empty");
   const std::string log = (dir.empty() ? std::string(".") : dir) + "/tokenizer-train.log";

@@ -41,6 +41,7 @@ class Error : public std::runtime_error {
     kInvalidArgument,  // bad argument (null pointer, id outside the vocab, wrong model type, ...)
     kTooLong,          // input longer than the model's context (max_len / max positions)
     kInternal,         // anything else (out of memory, a bug)
+    kNonFinite,        // the model computed NaN or Inf (weights too large for fp32): no result
   };
   Error(Code code, const std::string& message) : std::runtime_error(message), code_(code) {}
   Code code() const noexcept { return code_; }

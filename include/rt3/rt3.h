@@ -28,7 +28,8 @@ typedef enum rt3_status {
   RT3_ERR_LOAD = 2,             /* bundle missing, unreadable or failing validation */
   RT3_ERR_TOO_LONG = 3,         /* input longer than the model's context */
   RT3_ERR_BUFFER_TOO_SMALL = 4, /* an output buffer cannot hold the result */
-  RT3_ERR_INTERNAL = 5          /* out of memory or an unexpected failure */
+  RT3_ERR_INTERNAL = 5,         /* out of memory or an unexpected failure */
+  RT3_ERR_NON_FINITE = 6        /* the model computed NaN or Inf (weights overflow fp32): no result */
 } rt3_status;
 
 typedef enum rt3_model_type {

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
+
 namespace rt3::format {
 
 void write_file_atomic(const std::string& path, const std::string& text) {
@@ -17,7 +19,7 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno) + " (does its directory exist?)");
     f << text;
-    f.flush();
+    f.close();  // checked: close can be the first to report a write the disk had no room for
     if (!f) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
@@ -30,6 +32,10 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     std::filesystem::remove(tmp, ec);
     throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
   }
+}
+
+void copy_file_atomic(const std::string& from, const std::string& to) {
+  write_file_atomic(to, read_input_file(from));
 }
 
 }  // namespace rt3::format

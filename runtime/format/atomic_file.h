@@ -11,4 +11,8 @@ namespace rt3::format {
 // and the cause. On failure the temporary file is removed and the target is untouched.
 void write_file_atomic(const std::string& path, const std::string& text);
 
+// Copies a (small: tokenizer, vocab) regular file the same way: the target is the whole source
+// or untouched, never a truncated copy on a full disk.
+void copy_file_atomic(const std::string& from, const std::string& to);
+
 }  // namespace rt3::format

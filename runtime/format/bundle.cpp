@@ -13,6 +13,7 @@
 
 #include "rt3/version.h"
 #include "runtime/format/bundle_adaptation_json.h"
+#include "runtime/format/input_file.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "runtime/tokenizer/wordpiece.h"
 
@@ -21,6 +22,10 @@ namespace {
 
 using nlohmann::json;
 using K = BundleErrorKind;
+
+// Weights and biases of one Transformer layer (both model types): 4 attention Linears, 2 FFN
+// Linears, 2 LayerNorms, each a weight and a bias.
+constexpr size_t kTensorsPerLayer = 16;
 
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "[";
@@ -301,6 +306,13 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
     fail(K::kUnknownModelType, source,
          "model.type '" + type + "' is unknown (transformer_lm or distilbert_classifier)");
   }
+  // Each layer needs kTensorsPerLayer tensors of its own: a config that declares more layers than
+  // the file could hold is refused here, before the list of required tensors is built from it.
+  const int64_t n_layers = p.model_type == BundleModelType::kTransformerLm ? p.lm.n_layers : p.distilbert.n_layers;
+  if (n_layers > static_cast<int64_t>(tensors.size() / kTensorsPerLayer))
+    fail(K::kMissingTensor, source,
+         "model.config: n_layers " + std::to_string(n_layers) + " needs at least " + std::to_string(kTensorsPerLayer) +
+             " tensors per layer, the file holds " + std::to_string(tensors.size()) + " tensors in all");
 
   // 5. tokenizer section.
   const json& tok = require(j, "tokenizer", json::value_t::object, "an object", "rt3 metadata", source);
@@ -391,7 +403,7 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
     const json& bp = j["bp"];
     if (!bp.is_object()) fail(K::kBadSparseWeight, source, "bp must be an object {block_rows, layers}");
     const json& br = require(bp, "block_rows", json::value_t::number_integer, "an integer", "bp", source);
-    if (!br.is_number_unsigned() || br.get<uint64_t>() < 1 || br.get<uint64_t>() > (1u << 20))
+    if (!br.is_number_unsigned() || br.get<uint64_t>() < 1 || br.get<uint64_t>() > static_cast<uint64_t>(kMaxBpBlockRows))
       fail(K::kBadSparseWeight, source, "bp.block_rows must be in [1, 2^20], got " + br.dump());
     p.bp_block_rows = br.get<int64_t>();
     const json& layers = require(bp, "layers", json::value_t::array, "an array", "bp", source);
@@ -767,11 +779,11 @@ BundleWriter& BundleWriter::operator=(BundleWriter&&) noexcept = default;
 
 BundleWriter BundleWriter::from_run_dir(const std::string& dir, const TokenizerInfo& tokenizer) {
   auto read_text = [&](const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw BundleError(K::kInvalidArgument, dir, "cannot read '" + path + "'");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw BundleError(K::kInvalidArgument, dir, "error reading '" + path + "'");
-    return text;
+    try {
+      return read_input_file(path);
+    } catch (const InputFileError& e) {
+      throw BundleError(K::kInvalidArgument, dir, e.what());
+    }
   };
   BundleWriter w;
   const std::string config_path = dir + "/config.json";
@@ -848,10 +860,12 @@ void BundleWriter::set_tokenizer(const TokenizerInfo& info, std::string bytes) {
 }
 
 void BundleWriter::set_tokenizer_file(const TokenizerInfo& info, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BundleError(K::kInvalidArgument, "<writer>", "cannot read tokenizer file '" + path + "'");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw BundleError(K::kInvalidArgument, "<writer>", "error reading tokenizer file '" + path + "'");
+  std::string bytes;
+  try {
+    bytes = read_input_file(path);
+  } catch (const InputFileError& e) {
+    throw BundleError(K::kInvalidArgument, "<writer>", std::string("tokenizer file: ") + e.what());
+  }
   set_tokenizer(info, std::move(bytes));
 }
 

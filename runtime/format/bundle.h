@@ -132,6 +132,9 @@ std::vector<TensorSpec> required_tensors(const models::DistilBertConfig& c);
 //   <name>.bp_block_ptr I32 [n_blocks + 1], <name>.bp_cols I32 [kept columns],
 //   <name>.bp_values F32 [stored weights].
 inline constexpr const char* kBpBlockPtrSuffix = ".bp_block_ptr";
+// Largest block height of a block-pruned layer the loader accepts; `rt3 prune bp --block-rows`
+// is bounded by the same value so a run never produces weights its export would refuse.
+inline constexpr int64_t kMaxBpBlockRows = int64_t{1} << 20;
 inline constexpr const char* kBpColsSuffix = ".bp_cols";
 inline constexpr const char* kBpValuesSuffix = ".bp_values";
 // The weights that block pruning may store that way: every Linear inside a Transformer layer

@@ -1,13 +1,11 @@
 #include "runtime/format/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
 
+#include "runtime/format/input_file.h"
 #include "runtime/format/posix_io.h"
 #include "runtime/format/safetensors_header.h"
 
@@ -59,13 +57,15 @@ uint64_t TensorView::numel() const {
 }
 
 SafetensorsFile SafetensorsFile::open(const std::string& path, const LoadOptions& options) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) fail(K::kIo, path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    fail(K::kIo, path, std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail(K::kIo, path, "not a regular file");
-  const auto file_size = static_cast<uint64_t>(st.st_size);
+  // Never blocks: a FIFO or a device given as a bundle is refused before any read.
+  InputFile in;
+  try {
+    in = open_input_file(path);
+  } catch (const InputFileError& e) {
+    fail(K::kIo, path, e.what());
+  }
+  const UniqueFd& fd = in.fd;
+  const uint64_t file_size = in.size;
   if (file_size < 8)
     fail(K::kFileTooSmall, path,
          "file is " + std::to_string(file_size) + " bytes, shorter than the 8-byte length prefix");

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <type_traits>
 
 namespace rt3::models {
 namespace {
@@ -11,6 +12,11 @@ using nlohmann::json;
 template <typename T>
 void read_key(const json& j, const char* key, T& out) {
   if (!j.contains(key)) return;
+  // nlohmann converts a float to an integer with a plain cast, undefined for 1e300: integer keys
+  // must hold integers (found by tests/fuzz/fuzz_bundle_metadata.cpp).
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    if (!j.at(key).is_number_integer())
+      throw std::runtime_error(std::string("config: key '") + key + "' must be an integer, got " + j.at(key).dump());
   try {
     out = j.at(key).get<T>();
   } catch (const json::exception&) {
@@ -19,8 +25,10 @@ void read_key(const json& j, const char* key, T& out) {
   }
 }
 
-void require_positive(const char* key, int64_t v) {
-  if (v <= 0) throw std::runtime_error(std::string("config: '") + key + "' must be > 0, got " + std::to_string(v));
+void require_in(const char* key, int64_t v, int64_t max) {
+  if (v <= 0 || v > max)
+    throw std::runtime_error(std::string("config: '") + key + "' must be in [1, " + std::to_string(max) + "], got " +
+                             std::to_string(v));
 }
 
 void require_prob(const char* key, double v) {
@@ -47,13 +55,16 @@ LmConfig lm_config_from_json(const json& j, LmConfig c) {
   read_key(j, "dropout", c.dropout);
   read_key(j, "tie_weights", c.tie_weights);
   read_key(j, "layer_norm_eps", c.layer_norm_eps);
-  require_positive("vocab_size", c.vocab_size);
-  require_positive("d_model", c.d_model);
-  require_positive("n_heads", c.n_heads);
-  require_positive("n_layers", c.n_layers);
-  require_positive("d_ff", c.d_ff);
-  require_positive("max_len", c.max_len);
+  require_in("vocab_size", c.vocab_size, kMaxConfigVocab);
+  require_in("d_model", c.d_model, kMaxConfigWidth);
+  require_in("n_heads", c.n_heads, kMaxConfigWidth);
+  require_in("n_layers", c.n_layers, kMaxConfigLayers);
+  require_in("d_ff", c.d_ff, kMaxConfigWidth);
+  require_in("max_len", c.max_len, kMaxConfigPositions);
   require_prob("dropout", c.dropout);
+  // eps <= 0 divides by zero on a constant row; NaN/Inf poisons every output.
+  if (!(c.layer_norm_eps > 0.0 && c.layer_norm_eps <= 1.0))
+    throw std::runtime_error("config: 'layer_norm_eps' must be in (0, 1], got " + std::to_string(c.layer_norm_eps));
   if (c.d_model % c.n_heads != 0)
     throw std::runtime_error("config: d_model (" + std::to_string(c.d_model) + ") must be divisible by n_heads (" +
                              std::to_string(c.n_heads) + ")");
@@ -120,16 +131,18 @@ DistilBertConfig distilbert_config_from_json(const json& j, DistilBertConfig c) 
   } else if (j.contains("num_labels")) {
     int64_t n = 0;
     read_key(j, "num_labels", n);
-    require_positive("num_labels", n);
+    require_in("num_labels", n, kMaxConfigLabels);
     c.labels.clear();
     for (int64_t i = 0; i < n; ++i) c.labels.push_back("LABEL_" + std::to_string(i));
   }
-  require_positive("vocab_size", c.vocab_size);
-  require_positive("dim", c.dim);
-  require_positive("n_layers", c.n_layers);
-  require_positive("n_heads", c.n_heads);
-  require_positive("hidden_dim", c.hidden_dim);
-  require_positive("max_position_embeddings", c.max_position_embeddings);
+  if (c.num_labels() > kMaxConfigLabels)
+    throw std::runtime_error("config: id2label has more than " + std::to_string(kMaxConfigLabels) + " labels");
+  require_in("vocab_size", c.vocab_size, kMaxConfigVocab);
+  require_in("dim", c.dim, kMaxConfigWidth);
+  require_in("n_layers", c.n_layers, kMaxConfigLayers);
+  require_in("n_heads", c.n_heads, kMaxConfigWidth);
+  require_in("hidden_dim", c.hidden_dim, kMaxConfigWidth);
+  require_in("max_position_embeddings", c.max_position_embeddings, kMaxConfigPositions);
   require_prob("dropout", c.dropout);
   require_prob("attention_dropout", c.attention_dropout);
   require_prob("seq_classif_dropout", c.seq_classif_dropout);

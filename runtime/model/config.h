@@ -8,6 +8,15 @@
 
 namespace rt3::models {
 
+// Upper bounds on config values (docs/limits.md "Limits"): far above any model this project
+// runs, low enough that nothing derived from a config alone (tensor lists, label names, shape
+// products) can become a huge allocation or overflow int64.
+inline constexpr int64_t kMaxConfigLayers = 1024;
+inline constexpr int64_t kMaxConfigVocab = int64_t{1} << 24;
+inline constexpr int64_t kMaxConfigWidth = int64_t{1} << 18;  // d_model, d_ff, dim, hidden_dim, n_heads
+inline constexpr int64_t kMaxConfigPositions = int64_t{1} << 20;
+inline constexpr int64_t kMaxConfigLabels = int64_t{1} << 16;
+
 // Causal Transformer LM (pre-LayerNorm blocks, learned positions, optional tied output).
 struct LmConfig {
   int64_t vocab_size = 8000;

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
 #include "runtime/tokenizer/spm_model_impl.h"
 
 namespace rt3 {
@@ -49,13 +50,14 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
 SpmModel::SpmModel(std::shared_ptr<const SpmModelState> impl) : impl_(std::move(impl)) {}
 
 SpmModel SpmModel::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open '" + path + "'");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) fail("cannot read '" + path + "'");
+  std::string bytes;
   try {
-    return from_bytes(buf.str());
+    bytes = format::read_input_file(path);
+  } catch (const format::InputFileError& e) {
+    fail(e.what());
+  }
+  try {
+    return from_bytes(bytes);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string(e.what()) + " (in '" + path + "')");
   }

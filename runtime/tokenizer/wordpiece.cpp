@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
 #include "runtime/tokenizer/bert_basic.h"
 #include "runtime/tokenizer/unicode.h"
 
@@ -40,10 +41,7 @@ void cleanup_token(std::string& t) {
 
 WordPieceTokenizer WordPieceTokenizer::from_vocab_file(const std::string& path,
                                                        const WordPieceOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error("WordPiece: cannot open vocab file '" + path +
-                             "': " + std::strerror(errno));
+  std::istringstream in(format::read_input_file(path));  // never blocks on a FIFO
   std::vector<std::string> tokens;
   std::string line;
   while (std::getline(in, line)) tokens.push_back(trim_end(std::move(line)));

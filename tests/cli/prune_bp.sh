@@ -95,6 +95,9 @@ echo '{"bp": {"sparsiti": 0.5}}' > "$T/bad.json"
 expect_fail "unknown key bp.sparsiti" "$RT3" prune bp --checkpoint "$T/dense" --out "$T/z" --config "$T/bad.json"
 echo '{"bp": {"reweight_every": 7}, "train": {"checkpoint_every": 10}}' > "$T/bad2.json"
 expect_fail "multiple of bp.reweight_every" "$RT3" prune bp --checkpoint "$T/dense" --out "$T/z2" --config "$T/bad2.json"
-expect_fail "not an rt3 run directory" "$RT3" prune bp --checkpoint "$T" --out "$T/z3"
+mkdir -p "$T/notarun"
+expect_fail "not an rt3 run directory" "$RT3" prune bp --checkpoint "$T/notarun" --out "$T/z3"
+# An output inside the input directory is refused (docs/limits.md).
+expect_fail "lies inside the input" "$RT3" prune bp --checkpoint "$T/dense" --out "$T/dense/z4"
 [ ! -e "$T/z/model.safetensors" ] && [ ! -e "$T/z2/model.safetensors" ] || { echo "FAIL: output written on bad input"; exit 1; }
 echo OK

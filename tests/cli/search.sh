@@ -264,8 +264,9 @@ expect_fail "was started with method \"random\"" \
   "$RT3" search "${BAD[@]}" --checkpoint "$T/bp" --deadline-ms "$DEADLINE" --out "$T/random" --method rl --resume
 expect_fail "was started with --credit level --batch 2; use the same" \
   "$RT3" search "${BAD[@]}" --checkpoint "$T/bp" --deadline-ms "$DEADLINE" --out "$T/killed" --method rl --resume
+mkdir -p "$T/notarun"  # outside the output: an output inside an input is refused first
 expect_fail "is not a run directory" \
-  "$RT3" search "${BAD[@]}" --checkpoint "$T" --deadline-ms "$DEADLINE" --out "$T/bad3"
+  "$RT3" search "${BAD[@]}" --checkpoint "$T/notarun" --deadline-ms "$DEADLINE" --out "$T/bad3"
 for d in bad1 bad2 bad3; do [ ! -e "$T/$d/search_state.json" ] || { echo "FAIL: $d left a search behind"; exit 1; }; done
 # The finished search was not touched by the refused rerun.
 check_search "$T/rl" rl 4

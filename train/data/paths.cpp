@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "runtime/format/input_file.h"
+
 #ifndef RT3_DEFAULT_DATA_DIR
 #error "RT3_DEFAULT_DATA_DIR must be defined by the build (see train/CMakeLists.txt)"
 #endif
@@ -48,12 +50,7 @@ std::vector<std::string> list_files(const std::string& dir, const std::string& s
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path + ": check it exists and is readable");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw std::runtime_error("error reading " + path + ": the file may be truncated");
-  return ss.str();
+  return format::read_input_file(path);
 }
 
 }  // namespace rt3::data

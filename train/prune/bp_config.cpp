@@ -1,6 +1,9 @@
 #include "train/prune/bp_config.h"
 
+#include <cmath>
 #include <stdexcept>
+
+#include "runtime/format/bundle.h"
 #include <type_traits>
 
 namespace rt3::train {
@@ -16,9 +19,11 @@ void validate(const BpOptions& o) {
   if (!(o.sparsity >= 0.0 && o.sparsity <= 1.0)) bad("sparsity must be in [0, 1]");
   for (const auto& [name, s] : o.layer_sparsity)
     if (!(s >= 0.0 && s <= 1.0)) bad("layer_sparsity['" + name + "'] must be in [0, 1]");
-  if (o.block_rows < 1) bad("block_rows must be >= 1");
-  if (!(o.eps > 0.0)) bad("eps must be > 0");
-  if (!(o.penalty_scale >= 0.0)) bad("penalty_scale must be >= 0");
+  if (o.block_rows < 1 || o.block_rows > format::kMaxBpBlockRows)
+    bad("block_rows must be in [1, " + std::to_string(format::kMaxBpBlockRows) + "] (what a bundle can hold)");
+  if (!(o.eps > 0.0 && std::isfinite(o.eps))) bad("eps must be a finite number > 0");
+  if (!(o.penalty_scale >= 0.0 && std::isfinite(o.penalty_scale))) bad("penalty_scale must be a finite number >= 0");
+  if (!std::isfinite(o.lambda)) bad("lambda must be a finite number");
   if (o.reweight_every < 1) bad("reweight_every must be >= 1");
   if (o.lasso_steps < 0) bad("lasso_steps must be >= 0");
   if (o.finetune_steps < 1) bad("finetune_steps must be >= 1 (the hard prune happens at its first step)");

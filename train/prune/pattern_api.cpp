@@ -105,13 +105,22 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
   init_compute(req.threads);
   RunConfig cfg;
   PatternFile pf;
+  // --resume of a run stopped before its first checkpoint restarts it from its recorded source
+  // and options (see holds_trained_run).
+  const bool from_checkpoint = req.resume && has_checkpoint(req.out_dir);
+  std::string source_dir = req.checkpoint_dir;
   if (req.resume) {
-    if (!fs::exists(fs::path(req.out_dir) / kVariantsFile))
-      throw std::runtime_error("nothing to resume in '" + req.out_dir + "': it has no " + kVariantsFile);
     if (!req.sets.empty() || !req.config_file.empty())
       throw std::runtime_error("--resume continues the run as it was started: drop --sets/--config");
     cfg = read_run_config(req.out_dir);
     pf = read_pattern_file(req.out_dir);
+    if (from_checkpoint && !fs::exists(fs::path(req.out_dir) / kVariantsFile))
+      throw std::runtime_error("cannot resume '" + req.out_dir + "': it has a checkpoint but no " + kVariantsFile);
+    if (!from_checkpoint) {
+      source_dir = pf.source;
+      if (req.on_message)
+        req.on_message("'" + req.out_dir + "' has no checkpoint yet: starting it again from " + source_dir);
+    }
   } else {
     cfg = check_new_derived_run(req.checkpoint_dir, req.out_dir);
     pf.source = fs::absolute(req.checkpoint_dir).lexically_normal().string();
@@ -131,6 +140,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
     fs::create_directories(req.out_dir);
     copy_tokenizer(req.checkpoint_dir, req.out_dir);
   }
+  remove_stale_temp_files(req.out_dir);
 
   if (req.on_message) req.on_message("preparing data for task " + task_name(cfg.task));
   auto task = make_task(cfg, req.out_dir);
@@ -145,12 +155,12 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
   json candidates_info = json::object();
   const std::string variants_path = req.out_dir + "/" + kVariantsFile;
 
-  if (!req.resume) load_weights(*task->module(), req.checkpoint_dir + "/model.safetensors");
+  if (!from_checkpoint) load_weights(*task->module(), source_dir + "/model.safetensors");
   for (auto& [name, W] : prune::prunable_linears(*task->module())) {
     layers.push_back(name);
     weights.push_back(W);
   }
-  if (req.resume) {
+  if (from_checkpoint) {
     auto f = format::SafetensorsFile::open(variants_path);
     for (size_t k = 0; k < sets.size(); ++k)
       for (const auto& l : layers) sets[k].patterns.push_back(read_u8(f, variant_tensor(names[k], l, "patterns")).to(torch::kFloat32));
@@ -180,7 +190,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
     sets[k].loss_weight = loss_w[k];
   }
   PatternSchedule schedule(*task, po, layers, weights, std::move(sets), cfg.train.eval_max_examples);
-  if (!req.resume) {
+  if (!from_checkpoint) {
     schedule.reassign();
     save_pattern_sets(variants_path, layers, schedule.sets());
     write_run_files(cfg, req.out_dir);
@@ -194,7 +204,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
 
   PrunePatternResult r;
   if (po.steps > 0) {
-    LoopResult loop = run_training(*task, cfg, req.out_dir, req.resume, req.on_step, &schedule);
+    LoopResult loop = run_training(*task, cfg, req.out_dir, from_checkpoint, req.on_step, &schedule);
     r.start_step = loop.start_step;
     r.steps_done = loop.steps_done;
     r.seconds = loop.seconds;

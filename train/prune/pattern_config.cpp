@@ -50,7 +50,7 @@ void validate(const PatternOptions& o) {
     if (o.set_weights.size() != o.sets.size()) bad("set_weights must have one weight per set");
     double total = 0;
     for (double w : o.set_weights) {
-      if (!(w >= 0.0)) bad("set_weights must be >= 0");
+      if (!(w >= 0.0 && std::isfinite(w))) bad("set_weights must be finite numbers >= 0");
       total += w;
     }
     if (!(total > 0)) bad("set_weights must not all be 0");

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
+#include "runtime/format/bundle.h"
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
 #include "train/prune/bp_schedule.h"
@@ -60,13 +62,20 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
   init_compute(req.threads);
   RunConfig cfg;
   PruneFile pf;
+  // --resume of a run stopped before its first checkpoint restarts it from its recorded source
+  // and options (see holds_trained_run).
+  const bool from_checkpoint = req.resume && has_checkpoint(req.out_dir);
+  std::string source_dir = req.checkpoint_dir;
   if (req.resume) {
-    if (!has_checkpoint(req.out_dir))
-      throw std::runtime_error("nothing to resume in '" + req.out_dir + "': it has no checkpoint/");
-    cfg = read_run_config(req.out_dir);
-    pf = read_prune_file(req.out_dir);
     if (req.sparsity >= 0 || req.block_rows >= 1 || !req.config_file.empty())
       throw std::runtime_error("--resume continues the run as it was started: drop --sparsity/--block-rows/--config");
+    cfg = read_run_config(req.out_dir);
+    pf = read_prune_file(req.out_dir);
+    if (!from_checkpoint) {
+      source_dir = pf.source;
+      if (req.on_message)
+        req.on_message("'" + req.out_dir + "' has no checkpoint yet: starting it again from " + source_dir);
+    }
   } else {
     cfg = check_new_derived_run(req.checkpoint_dir, req.out_dir);
     pf.source = fs::absolute(req.checkpoint_dir).lexically_normal().string();
@@ -79,6 +88,16 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
+    // Layer names are checked here, before anything is written or the data prepared (the
+    // schedule, which needs the model, would find them only after both).
+    std::set<std::string> prunable;
+    for (const auto& s : format::prunable_weights(is_lm(cfg.task) ? format::required_tensors(cfg.lm)
+                                                                 : format::required_tensors(cfg.distilbert)))
+      prunable.insert(s.name);
+    for (const auto& [name, s] : pf.bp.layer_sparsity)
+      if (!prunable.count(name))
+        throw std::runtime_error("bp.layer_sparsity names '" + name + "', which is not a prunable layer of this model (e.g. " +
+                                 *prunable.begin() + ")");
     cfg.train = prune_train_defaults(cfg.train, pf.bp);
     if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides.at("train")}});
     cfg.train.steps = pf.bp.total_steps();  // the phases define the length
@@ -89,11 +108,12 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
     fs::create_directories(req.out_dir);
     copy_tokenizer(req.checkpoint_dir, req.out_dir);
   }
+  remove_stale_temp_files(req.out_dir);
 
   if (req.on_message) req.on_message("preparing data for task " + task_name(cfg.task));
   auto task = make_task(cfg, req.out_dir);
-  if (!req.resume) {
-    load_weights(*task->module(), req.checkpoint_dir + "/model.safetensors");
+  if (!from_checkpoint) {
+    load_weights(*task->module(), source_dir + "/model.safetensors");
     write_run_files(cfg, req.out_dir);
     write_prune_file(req.out_dir, pf);
   }
@@ -105,7 +125,7 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
                   (long long)pf.bp.lasso_steps, (long long)pf.bp.finetune_steps);
     req.on_message(buf);
   }
-  LoopResult loop = run_training(*task, cfg, req.out_dir, req.resume, req.on_step, &schedule);
+  LoopResult loop = run_training(*task, cfg, req.out_dir, from_checkpoint, req.on_step, &schedule);
 
   PruneBpResult r;
   r.out_dir = req.out_dir;
