@@ -19,6 +19,9 @@ APT_PACKAGES=(
   libdnnl-dev libxnnpack-dev libpthreadpool-dev  # bench-only baselines (rt3 bench kernels)
   wordnet-base            # WordNet glosses for the `wordnet` classification task
   gnuplot-nox
+  # aarch64 cross build, tests under emulation (ctest aarch64_qemu, docs/install.md): Debian
+  # multiarch arm64 libraries next to the host's (nlohmann-json is header-only, shared by both)
+  crossbuild-essential-arm64 qemu-user libhwy-dev:arm64 libgtest-dev:arm64
 )
 # node/npm: this machine kind ships them (not from Debian); install Debian's only if absent.
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
@@ -34,6 +37,10 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    log "adding the arm64 architecture (multiarch) for the aarch64 cross build"
+    $SUDO dpkg --add-architecture arm64
+  fi
   log "installing apt packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq || log "apt-get update failed; trying with the current lists"

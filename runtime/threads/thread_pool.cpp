@@ -6,6 +6,12 @@
 // handed out with an atomic counter, so a late worker simply finds nothing left to do. The
 // caller runs chunks too, then waits (spin, then sleep) until every worker has checked out.
 //
+// Memory ordering (Arm is weakly ordered, x86 is not, so it must not lean on x86's TSO): the
+// plain job fields are published by the seq_cst `generation` bump (a release) and read after an
+// acquire load of it; a worker's results are released by its seq_cst `pending` decrement and
+// acquired by the caller's load that sees 0; both sleep hand-offs are store-then-load pairs on
+// two seq_cst atomics with the waker taking the mutex, so neither side can miss the other.
+//
 // No OpenMP: its process-global pool would be shared between engines, and its busy-waiting
 // threads collapse when another process takes a core. The spin here is short and bounded.
 #include "runtime/threads/thread_pool.h"

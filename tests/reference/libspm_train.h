@@ -23,6 +23,8 @@ struct SpmTrainOptions {
   int max_sentence_length = 4192;  // bytes; longer sentences are skipped by the trainer
   bool byte_fallback = false;      // unknown characters become <0xNN> byte pieces
   bool hard_vocab_limit = true;    // false: vocab_size is an upper bound only
+  // libsentencepiece's normalization_rule_name; "identity" stores no ~240 KB NFKC map in the model.
+  std::string normalization = "nmt_nfkc";
   // Special ids as libsentencepiece numbers them; -1 disables one.
   int unk_id = 0, bos_id = 1, eos_id = 2, pad_id = -1;
   bool quiet = true;  // silence the trainer's progress log

@@ -25,7 +25,7 @@
 #include "runtime/format/bundle.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "runtime/tokenizer/wordpiece.h"
-#include "tests/reference/libspm_train.h"
+#include "tests/common/spm_fixtures.h"
 #include "tests/common/test_util.h"
 
 namespace rt3::format {
@@ -83,19 +83,7 @@ size_t numel(const std::vector<int64_t>& s) {
 }
 
 std::string spm_bytes() {
-  static const std::string bytes = [] {
-    std::vector<std::string> lines;
-    const char* base[] = {"the cat sat on the mat", "a dog ran in the park", "hello world, hello again",
-                          "the quick brown fox jumps over the lazy dog", "we hold these truths to be self evident",
-                          "the state of the union is strong", "congress shall make no law"};
-    for (int r = 0; r < 20; ++r)
-      for (const char* s : base) lines.push_back(std::string(s) + " " + std::to_string(r));
-    SpmTrainOptions o;
-    o.vocab_size = 60;
-    o.hard_vocab_limit = false;
-    return train_sentencepiece(lines, o);
-  }();
-  return bytes;
+  return test_util::spm_fixture_model("lm7");
 }
 
 BundleWriter bert_writer(const models::DistilBertConfig& c = tiny_bert()) {

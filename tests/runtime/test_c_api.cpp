@@ -16,7 +16,7 @@
 #include "rt3/rt3.h"
 #include "runtime/format/bundle.h"
 #include "runtime/tokenizer/spm_model.h"
-#include "tests/reference/libspm_train.h"
+#include "tests/common/spm_fixtures.h"
 #include "tests/common/test_util.h"
 
 
@@ -64,15 +64,7 @@ std::string write_classifier(const TempDir& dir) {
 }
 
 std::string write_lm(const TempDir& dir) {
-  std::vector<std::string> lines;
-  const char* base[] = {"the cat sat on the mat", "a dog ran in the park", "hello world, hello again",
-                        "the quick brown fox jumps over the lazy dog", "congress shall make no law"};
-  for (int r = 0; r < 20; ++r)
-    for (const char* s : base) lines.push_back(std::string(s) + " " + std::to_string(r));
-  rt3::SpmTrainOptions o;
-  o.vocab_size = 50;
-  o.hard_vocab_limit = false;
-  const std::string spm = rt3::train_sentencepiece(lines, o);
+  const std::string spm = rt3::test_util::spm_fixture_model("capi");
   rt3::models::LmConfig c;
   c.vocab_size = static_cast<int64_t>(rt3::SpmModel::from_bytes(spm).vocab_size());
   c.d_model = 8;

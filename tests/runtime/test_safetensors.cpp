@@ -128,8 +128,16 @@ TEST(SafetensorsDtype, HalfKnownBitPatterns) {
   EXPECT_TRUE(std::isnan(half_to_float(0xFE00)));
 }
 
-// Every one of the 65536 patterns against the textbook formula (and the compiler's own
-// _Float16 where it has one).
+// The compiler's own IEEE half type, where it has one: Arm's __fp16 (GCC before 13 has no
+// _Float16 in C++ on aarch64, although it defines __FLT16_MAX__ there), else _Float16.
+#if defined(__ARM_FP16_FORMAT_IEEE)
+#define RT3_HOST_HALF __fp16
+#elif defined(__FLT16_MAX__)
+#define RT3_HOST_HALF _Float16
+#endif
+
+// Every one of the 65536 patterns against the textbook formula (and the compiler's own half
+// type where it has one).
 TEST(SafetensorsDtype, HalfAllPatternsMatchFormula) {
   for (uint32_t b = 0; b <= 0xFFFF; ++b) {
     const auto h = static_cast<uint16_t>(b);
@@ -143,8 +151,8 @@ TEST(SafetensorsDtype, HalfAllPatternsMatchFormula) {
     const float want = static_cast<float>(s ? -mag : mag);
     ASSERT_EQ(got, want) << std::hex << b;
     ASSERT_EQ(std::signbit(got), s == 1) << std::hex << b;
-#ifdef __FLT16_MAX__
-    _Float16 hf;
+#ifdef RT3_HOST_HALF
+    RT3_HOST_HALF hf;
     std::memcpy(&hf, &h, 2);
     ASSERT_EQ(got, static_cast<float>(hf)) << std::hex << b;
 #endif

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# ctest aarch64_qemu: cross-builds the runtime-only tree and its torch-free tests for 64-bit Arm
+# (cmake/toolchains/aarch64-linux-gnu.cmake; packages from scripts/setup.sh) and runs them under
+# qemu-aarch64 on every vector configuration an Arm CPU can have:
+#   neon     -cpu max,sve=off       NEON only (Cortex-A7x-class phones)
+#   sve128   -cpu max,sve-max-vq=1  SVE/SVE2 at 128 bits (Neoverse N2, Cortex-X2-class)
+#   sve256   -cpu max,sve-max-vq=2  256-bit SVE (Neoverse V1)
+#   sve512   -cpu max,sve-max-vq=4  512-bit SVE (A64FX)
+# The NEON run is the whole suite; the SVE runs are every SIMD kernel (dense, BP, pattern, ops),
+# the engine/bundle golden tests, the C API and the thread pool, where the vector width could
+# matter. (RT3's kernels turn Highway's SVE targets off, so SVE CPUs run the NEON kernels too:
+# docs/install.md.) Then the installed library is consumed by tests/consumer under qemu.
+#   aarch64_qemu.sh SOURCE_DIR BUILD_DIR
+# RT3_SKIP_AARCH64=1 skips it (exit 77, reported by ctest as skipped): for developers only, CI runs it.
+set -euo pipefail
+src=$1 bin=${2:-$1/build-aarch64}
+if [ "${RT3_SKIP_AARCH64:-0}" = 1 ]; then echo "aarch64_qemu: skipped (RT3_SKIP_AARCH64=1)"; exit 77; fi
+for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
+  command -v "$tool" >/dev/null || { echo "aarch64_qemu: $tool missing: run scripts/setup.sh"; exit 1; }
+done
+export CCACHE_DIR=${CCACHE_DIR:-$src/.cache/ccache}
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
+t0=$SECONDS
+toolchain="$src/cmake/toolchains/aarch64-linux-gnu.cmake"
+cmake -S "$src" -B "$bin" --toolchain "$toolchain" -DCMAKE_BUILD_TYPE=Release -DRT3_RUNTIME_ONLY=ON \
+  -DRT3_BUILD_TESTS=ON >/dev/null
+nice -n 10 cmake --build "$bin" -j"${JOBS:-2}" >/dev/null
+echo "aarch64_qemu: cross build $((SECONDS - t0)) s"
+
+# No -L /usr/aarch64-linux-gnu: see the toolchain file (mixed glibc builds hang in pthread_create).
+qemu="qemu-aarch64"
+# The two largest dense-shape sweeps (ModelShapes, LargeM: 2 of the 3 emulated minutes) run on
+# NEON only: they repeat the same tile code at bigger sizes, and every SVE CPU runs NEON kernels.
+sve_filter='Kernels*:Bp*:Pattern*:ThreadPool*:Engine*:Bundle*:CApi*-KernelsDenseLinear.ModelShapes:KernelsDenseLinear.LargeM'
+run() {  # run NAME CPU [GTEST_FILTER]
+  local name=$1 cpu=$2 filter=${3:-*} t=$SECONDS
+  echo "== $name (qemu -cpu $cpu, --gtest_filter=$filter)"
+  if ! $qemu -cpu "$cpu" "$bin/tests/rt3_tests" --gtest_brief=1 --gtest_filter="$filter" \
+      >"$bin/rt3_tests.$name.log" 2>&1; then
+    cat "$bin/rt3_tests.$name.log"; echo "aarch64_qemu: FAILED on $name"; exit 1
+  fi
+  grep -E '^target |PASSED|SKIPPED' "$bin/rt3_tests.$name.log" | sort -u
+  echo "aarch64_qemu: $name $((SECONDS - t)) s"
+}
+run neon max,sve=off
+run sve128 max,sve-max-vq=1 "$sve_filter"
+run sve256 max,sve-max-vq=2 "$sve_filter"
+run sve512 max,sve-max-vq=4 "$sve_filter"
+
+echo "== variant_stress (neon, 2 threads switching variants)"
+$qemu -cpu max,sve=off "$bin/tests/variant_stress" 20
+
+for mode in cmake pkgconfig; do
+  RT3_CONSUMER_TOOLCHAIN="$toolchain" RT3_CONSUMER_CC=aarch64-linux-gnu-gcc \
+  RT3_CONSUMER_EMULATOR="$qemu" \
+  RT3_CONSUMER_PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig \
+    bash "$src/tests/consumer/run.sh" "$mode" "$src" "$bin" "$bin/consumer-$mode" "$bin/tests/make_variant_bundle"
+done
+echo "aarch64_qemu: all passed in $((SECONDS - t0)) s"
