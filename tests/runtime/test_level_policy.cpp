@@ -38,6 +38,23 @@ Profile four_level_profile() {
   })"), "g.json");
 }
 
+// One layer, base measured at 88 ms (twice its 44 ms prediction), p2 not measured.
+LatencyTable two_variant_table() {
+  LatencyTable t;
+  t.host_khz = 2000000;
+  t.weight_traffic_gbs = 1;  // 1 GB/s: 4 MB of weights = 4 ms of traffic
+  t.remainder_s = 0.010;
+  LayerLatency l;
+  l.name = "l";
+  l.dense_s = 0.030;
+  l.dense_bytes = 4e6;
+  l.pattern_s = {{2, 0.015}};
+  l.pattern_bytes = {{2, 2e6}};
+  t.layers = {l};
+  t.variants = {{"base", 0, {}, 0.088, 0.044, 0.9}, {"p2", 0.5, {{"l", 2}}, 0, 0.027, std::nullopt}};
+  return t;
+}
+
 }  // namespace
 
 TEST(LevelPolicy, TableModeAppliesTheBundlesLevelTableWithSnapping) {
@@ -134,18 +151,7 @@ TEST(LevelPolicy, ChooseFrequencyNeedsAccuraciesForAFloorAndRespectsTheCap) {
 }
 
 TEST(LevelPolicy, SetsFromTableRescaleToTheMeasuredLatencyAndStretchCompute) {
-  LatencyTable t;
-  t.host_khz = 2000000;
-  t.weight_traffic_gbs = 1;  // 1 GB/s: 4 MB of weights = 4 ms of traffic
-  t.remainder_s = 0.010;
-  LayerLatency l;
-  l.name = "l";
-  l.dense_s = 0.030;
-  l.dense_bytes = 4e6;
-  l.pattern_s = {{2, 0.015}};
-  l.pattern_bytes = {{2, 2e6}};
-  t.layers = {l};
-  t.variants = {{"base", 0, {}, 0.088, 0.044, 0.9}, {"p2", 0.5, {{"l", 2}}, 0, 0.027, std::nullopt}};
+  const LatencyTable t = two_variant_table();
   const auto sets = sets_from_table(t, 1.5);
   ASSERT_EQ(sets.size(), 2u);
   // base: predicted compute 40 ms + memory 4 ms, scaled x2 to the measured 88 ms; compute x1.5.
@@ -159,18 +165,7 @@ TEST(LevelPolicy, SetsFromTableRescaleToTheMeasuredLatencyAndStretchCompute) {
 }
 
 TEST(AdaptationModels, FromTableAreTheMeasuredModelsWithComputeStretched) {
-  LatencyTable t;
-  t.host_khz = 2000000;
-  t.weight_traffic_gbs = 1;
-  t.remainder_s = 0.010;
-  LayerLatency l;
-  l.name = "l";
-  l.dense_s = 0.030;
-  l.dense_bytes = 4e6;
-  l.pattern_s = {{2, 0.015}};
-  l.pattern_bytes = {{2, 2e6}};
-  t.layers = {l};
-  t.variants = {{"base", 0, {}, 0.088, 0.044, 0.9}, {"p2", 0.5, {{"l", 2}}, 0, 0.027, std::nullopt}};
+  const LatencyTable t = two_variant_table();
   const format::AdaptationInfo a = adaptation_from_table(t, 2.0, 0.05);
   EXPECT_EQ(a.deadline_s, std::optional<double>(0.05));
   EXPECT_EQ(a.cycle_scale, 2.0);
