@@ -123,6 +123,7 @@ struct BpKernels {
 #define HWY_TARGET_INCLUDE "runtime/kernels/bp_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+#include "runtime/kernels/target_dispatch.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rt3 {
@@ -474,10 +475,7 @@ namespace {
 const BpKernels* BpKernelsForTarget(const std::string& target) {
   for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
     if (target != hwy::TargetName(t)) continue;
-    hwy::SetSupportedTargetsForTest(t);  // mock the CPU so dispatch picks exactly this target
-    const BpKernels* g = HWY_DYNAMIC_DISPATCH(GetBpKernels)();
-    hwy::SetSupportedTargetsForTest(0);  // back to the real CPU
-    return g;
+    return RT3_DISPATCH_FOR_TARGET(GetBpKernels, t)();
   }
   throw std::invalid_argument("BpLinear: SIMD target '" + target + "' is not available here");
 }

@@ -52,6 +52,7 @@ struct GemmKernels {
 #define HWY_TARGET_INCLUDE "runtime/kernels/dense_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+#include "runtime/kernels/target_dispatch.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rt3 {
@@ -232,10 +233,7 @@ namespace {
 const GemmKernels* KernelsForTarget(const std::string& target) {
   for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
     if (target != hwy::TargetName(t)) continue;
-    hwy::SetSupportedTargetsForTest(t);  // mock the CPU so dispatch picks exactly this target
-    const GemmKernels* g = HWY_DYNAMIC_DISPATCH(GetGemmKernels)();
-    hwy::SetSupportedTargetsForTest(0);  // back to the real CPU
-    return g;
+    return RT3_DISPATCH_FOR_TARGET(GetGemmKernels, t)();
   }
   throw std::invalid_argument("DenseLinear: SIMD target '" + target + "' is not available here");
 }

@@ -135,6 +135,7 @@ struct PatKernels {
 #define HWY_TARGET_INCLUDE "runtime/kernels/pattern_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+#include "runtime/kernels/target_dispatch.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rt3 {
@@ -599,10 +600,7 @@ namespace {
 const PatKernels* PatKernelsForTarget(const std::string& target) {
   for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
     if (target != hwy::TargetName(t)) continue;
-    hwy::SetSupportedTargetsForTest(t);  // mock the CPU so dispatch picks exactly this target
-    const PatKernels* g = HWY_DYNAMIC_DISPATCH(GetPatKernels)();
-    hwy::SetSupportedTargetsForTest(0);
-    return g;
+    return RT3_DISPATCH_FOR_TARGET(GetPatKernels, t)();
   }
   throw std::invalid_argument("PatternLinear: SIMD target '" + target + "' is not available here");
 }
