@@ -23,6 +23,7 @@
 
 #include "cli/adapt_costs.h"
 #include "cli/cpu_hogs.h"
+#include "cli/cpu_throttle.h"
 #include "rt3/engine.h"
 #include "runtime/adapt/bundle_spec.h"
 #include "runtime/format/bundle.h"
@@ -67,13 +68,12 @@ struct Request {
   bool missed = false;
 };
 
-std::string cgroup_note() {
-  std::ifstream f("/sys/fs/cgroup/cgroup.controllers");
-  std::string line;
-  if (f && std::getline(f, line) && (" " + line + " ").find(" cpu ") != std::string::npos)
-    return "cgroup v2 cpu controller present but not used: busy processes slow the core the way contention does";
-  return "cgroup v2 cpu.max not available here (no cpu controller in /sys/fs/cgroup/cgroup.controllers): busy "
-         "processes only";
+// The load that slows the engine: throttling where it can (finer grained, like a clock), else hogs.
+std::string resolve_load(const std::string& load) {
+  if (load != "auto" && load != "throttle" && load != "hogs")
+    throw std::runtime_error("--load must be auto, throttle or hogs, got '" + load + "'");
+  if (load != "auto") return load;
+  return CpuThrottle::unavailable_reason().empty() ? "throttle" : "hogs";
 }
 
 double loadavg_1min() {
@@ -151,8 +151,11 @@ std::vector<LoadPhase> default_load_phases(double s) {
   return {{s, 0, 0.0}, {s, 1, 1.0}, {s, 2, 1.0}, {s, 1, 0.5}, {s, 0, 0.0}};
 }
 
+double phase_speed(const LoadPhase& p) { return 1.0 / (1.0 + p.hogs * p.duty); }
+
 json bench_adapt(const AdaptBenchOptions& o) {
   if (!(o.phase_s > 0) || !std::isfinite(o.phase_s) || o.phase_s > 3600) throw std::runtime_error("--phase-s must be in (0, 3600]");
+  const std::string load = resolve_load(o.load);
   pin_this_thread(o.cpu);
   EngineOptions eo;
   eo.threads = 1;  // inference on this (pinned) thread: the load shares exactly its core
@@ -217,20 +220,31 @@ json bench_adapt(const AdaptBenchOptions& o) {
   j["rate_hz"] = rate;
   j["seq_len"] = w.n;
   j["calibration"] = calibration;
-  j["load_generator"] = {{"kind", "busy processes pinned to the engine's core, busy duty x 4 ms"},
-                         {"cpu", o.cpu},
-                         {"cgroup", cgroup_note()},
-                         {"loadavg_1min_at_start", loadavg_1min()}};
+  const std::string throttle_note = CpuThrottle::unavailable_reason();
+  if (load == "throttle" && !throttle_note.empty()) throw std::runtime_error("--load throttle: " + throttle_note);
+  j["load_generator"] = {
+      {"kind", load},
+      {"what", load == "throttle" ? "cgroup v1 CPU bandwidth limit on the engine's thread: speed x periods of >= 3 ms"
+                                  : "busy processes pinned to the engine's core, busy duty x 4 ms"},
+      {"cpu", o.cpu},
+      {"throttle_unavailable", throttle_note.empty() ? json(nullptr) : json(throttle_note)},
+      {"loadavg_1min_at_start", loadavg_1min()}};
   j["costs_ns"] = measure_adapt_costs(spec);  // on the idle core, before the load starts
   json jp = json::array();
-  CpuHogs hogs(o.cpu, 2);
   for (const auto& p : phases) {
-    hogs.set(p.hogs, p.duty);
-    jp.push_back({{"seconds", p.seconds}, {"hogs", p.hogs}, {"duty", p.duty}, {"speed", hogs.speed()},
-                  {"emulated_khz", top_khz ? json(static_cast<std::uint64_t>(static_cast<double>(top_khz) * hogs.speed())) : json(nullptr)}});
+    const double speed = phase_speed(p);
+    jp.push_back({{"seconds", p.seconds}, {"hogs", load == "hogs" ? p.hogs : 0}, {"duty", load == "hogs" ? p.duty : 0.0},
+                  {"speed", speed},
+                  {"emulated_khz", top_khz ? json(static_cast<std::uint64_t>(static_cast<double>(top_khz) * speed)) : json(nullptr)}});
   }
-  hogs.set(0, 0);
   j["phases"] = jp;
+  // One of the two loads; the other stays idle (no children, or no cgroup).
+  std::unique_ptr<CpuHogs> hogs = load == "hogs" ? std::make_unique<CpuHogs>(o.cpu, 2) : nullptr;
+  std::unique_ptr<CpuThrottle> throttle = load == "throttle" ? std::make_unique<CpuThrottle>() : nullptr;
+  const auto apply = [&](const LoadPhase* p) {
+    if (hogs) hogs->set(p ? p->hogs : 0, p ? p->duty : 0.0);
+    if (throttle) throttle->set(p ? phase_speed(*p) : 1.0);
+  };
 
   json policies = json::object();
   for (const std::string& name : o.policies) {
@@ -244,8 +258,8 @@ json bench_adapt(const AdaptBenchOptions& o) {
     std::vector<Request> rs;
     const auto t0 = Clock::now();
     for (size_t p = 0; p < phases.size(); ++p) {
-      hogs.set(phases[p].hogs, phases[p].duty);
-      const auto khz = static_cast<std::uint64_t>(static_cast<double>(top_khz) * hogs.speed());
+      apply(&phases[p]);
+      const auto khz = static_cast<std::uint64_t>(static_cast<double>(top_khz) * phase_speed(phases[p]));
       const auto start = Clock::now();
       const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(phases[p].seconds));
       for (int64_t k = 0;; ++k) {
@@ -268,11 +282,11 @@ json bench_adapt(const AdaptBenchOptions& o) {
       if (o.progress)
         std::fprintf(stderr, "\rbench adapt: %-8s phase %zu/%zu (%zu requests)   ", name.c_str(), p + 1, phases.size(), rs.size());
     }
-    hogs.set(0, 0);
+    apply(nullptr);
     json s = summarize(rs, phases, spec);
     json timeline = json::array();
-    for (const auto& r : rs) timeline.push_back({r.t_s, spec.variants[static_cast<size_t>(r.variant)], r.response_ms});
-    s["timeline"] = timeline;  // [t_s, variant, response_ms] per request
+    for (const auto& r : rs) timeline.push_back({r.t_s, spec.variants[static_cast<size_t>(r.variant)], r.response_ms, r.latency_ms});
+    s["timeline"] = timeline;  // [t_s, variant, response_ms, latency_ms the engine measured] per request
     policies[name] = s;
   }
   if (o.progress) std::fprintf(stderr, "\n");
@@ -302,11 +316,16 @@ std::string format_adapt_bench(const json& j) {
   std::snprintf(buf, sizeof buf, "%s: deadline %.2f ms on this host (%s), %.1f requests/s, %lld tokens\n",
                 j["bundle"].get<std::string>().c_str(), j["deadline_ms"].get<double>(), j["deadline_source"].get<std::string>().c_str(),
                 j["rate_hz"].get<double>(), j["seq_len"].get<long long>());
-  s << buf << "load: " << j["load_generator"]["kind"].get<std::string>() << "; " << j["load_generator"]["cgroup"].get<std::string>()
-    << "\nphases:";
+  const json& lg = j["load_generator"];
+  s << buf << "load: " << lg["kind"].get<std::string>() << " (" << lg["what"].get<std::string>() << ")";
+  if (lg["throttle_unavailable"].is_string()) s << "; no throttling: " << lg["throttle_unavailable"].get<std::string>();
+  s << "\nphases:";
   for (const auto& p : j["phases"]) {
-    std::snprintf(buf, sizeof buf, " [%gs %d hog(s) x %.0f%% -> speed %.2f]", p["seconds"].get<double>(), p["hogs"].get<int>(),
-                  p["duty"].get<double>() * 100, p["speed"].get<double>());
+    if (p["hogs"].get<int>() > 0)
+      std::snprintf(buf, sizeof buf, " [%gs %d hog(s) x %.0f%% -> speed %.2f]", p["seconds"].get<double>(), p["hogs"].get<int>(),
+                    p["duty"].get<double>() * 100, p["speed"].get<double>());
+    else
+      std::snprintf(buf, sizeof buf, " [%gs speed %.2f]", p["seconds"].get<double>(), p["speed"].get<double>());
     s << buf;
   }
   s << "\n\n";

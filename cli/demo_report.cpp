@@ -267,8 +267,9 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
   // Following real slowdowns (rt3 bench adapt).
   if (dev.contains("adapt") && dev["adapt"].contains("policies")) {
     const json& ad = dev["adapt"];
-    h << "<h2>Following slowdowns on this machine</h2><p class=note>" << esc(ad["load_generator"]["kind"].get<std::string>())
-      << "; phases: idle, 1, 2, 1 (50 %) busy processes, idle; deadline " << fmt(ad["deadline_ms"].get<double>(), "%.2f")
+    const json& lg = ad["load_generator"];
+    h << "<h2>Following slowdowns on this machine</h2><p class=note>load: " << esc(lg["kind"].get<std::string>()) << " ("
+      << esc(lg.value("what", "")) << "); phases at speed 1, 1/2, 1/3, 2/3, 1; deadline " << fmt(ad["deadline_ms"].get<double>(), "%.2f")
       << " ms here (" << esc(ad["deadline_source"].get<std::string>()) << ").</p><table><tr><th>policy</th><th>deadline misses</th>"
          "<th>accuracy</th><th>p99 response</th><th>switches / min</th><th>steady switches / request</th></tr>";
     for (const auto& [name, p] : ad["policies"].items())

@@ -9,8 +9,8 @@ namespace rt3::dvfs {
 namespace {
 
 // Inferences the closed loop gets at one level before its choice counts: it needs a few to measure
-// the slowdown and up_patience more to move back up; a choice repeated this often in a row has
-// settled (the inputs do not change within a level).
+// the slowdown and a window (adapt::DeadlineOptions::up_window) more to move back up; a choice
+// repeated this often in a row has settled (the inputs do not change within a level).
 constexpr int kSettleRun = 16;
 constexpr int kMaxInferences = 400;
 

@@ -6,13 +6,22 @@
 // latency models give every variant's cost relative to the others, so s predicts what each variant
 // would take now: predicted(w) = s * model(w).
 //
-// Rules (D = deadline):
-//  - s rises at once to a higher observation (one slow inference is enough to react) and falls
-//    as an exponential moving average (decay) so one fast inference does not undo it;
-//  - the running variant is kept while predicted <= margin * D; above that the engine moves to
-//    the most preferred variant predicted within margin * D (the fastest when none is);
-//  - it moves to a more preferred (more accurate) variant only when that one is predicted within
-//    up_margin * D for up_patience inferences in a row (hysteresis: no flapping at a boundary).
+// Rules (D = deadline), chosen for slowdowns that come and go as well as ones that stay (docs/adapt.md
+// "Deadline mode"):
+//  - moving down: an inference that missed D moves the engine at once, with s = that inference's
+//    slowdown; otherwise s is the second highest of the last three observations, so a slowdown
+//    that lasts two inferences moves it but a single spike below D does not. The running variant
+//    is kept while s * model <= margin * D; above that the engine moves to the most preferred
+//    variant predicted within margin * D (the fastest when none is);
+//  - moving up: to the most preferred variant that the rule above would have kept through the
+//    last up_window observations (none of them a miss, their second highest within margin * D)
+//    and whose prediction with their mean fits up_margin * D. On a time-shared core most
+//    inferences run unhindered and a few are cut by a whole time slice: the highest sees those
+//    few, the mean keeps the usual latency clear of the margin (hysteresis).
+//  - back-off: a move down within up_window inferences of a move up was a failed probe and
+//    doubles the window (up to max_up_window); a probe that holds halves it back toward up_window.
+//    Under a load that defeats every probe the engine probes ever more rarely, so misses from
+//    probing fall geometrically, while after a passing spike it returns within up_window.
 // Not thread-safe: the engine calls it under its inference lock.
 #include <cstddef>
 #include <vector>
@@ -22,13 +31,13 @@
 namespace rt3::adapt {
 
 struct DeadlineOptions {
-  // Keep 10 % of the deadline for what the prediction misses. Moving up needs predicted <= 0.8 D
-  // for 5 inferences in a row: a variant at 0.8 D (a deadline 1.25x its idle latency) can still be
-  // returned to, and noise of +-10 % at a boundary does not make the choice flap.
+  // Keep 10 % of the deadline for what the prediction misses. Moving up needs the mean of the
+  // last 8 observations to predict <= 0.8 D: a variant at 0.8 D (a deadline 1.25x its idle
+  // latency) can still be returned to, and noise of +-10 % at a boundary does not make it flap.
   double margin = 0.9;
   double up_margin = 0.8;
-  int up_patience = 5;
-  double decay = 0.3;
+  int up_window = 8;
+  int max_up_window = 64;
 };
 
 class DeadlineController {
@@ -48,15 +57,23 @@ class DeadlineController {
   // Predicted latency of engine variant `variant` at the current slowdown (NaN before any
   // observation or without a model).
   double predicted_s(int variant) const;
-  double slowdown() const { return observed_ ? slowdown_ : 0.0; }
-  bool observed() const { return observed_; }
+  // The slowdown moves down are judged by (0 before any observation).
+  double slowdown() const { return observed() ? slowdown_ : 0.0; }
+  bool observed() const { return count_ > 0; }
+  // Observations whose worst slowdown must fit before the next move up (grows after failed probes).
+  int up_window() const { return up_window_; }
   void reset();
 
  private:
   std::size_t slot_of(int variant) const;     // models_.size() when none
-  std::size_t best_within(double limit_s) const;  // slot; models_.size() when none
-  double predict(std::size_t slot) const { return slowdown_ * models_[slot].at_ref(); }
-  void reconsider(double deadline_s, bool allow_up);
+  std::size_t best_within(double limit_s, double slowdown) const;  // slot; models_.size() when none
+  double recent(int back) const;  // observation `back` steps ago (0: the latest)
+  struct Recent {
+    double worst = 0, second = 0, mean = 0;  // highest, second highest, mean
+  };
+  Recent last(int n) const;  // of the last n observations
+  void move_down_if_needed(double deadline_s);
+  void move_up_if_safe(double deadline_s);
 
   std::vector<int> variants_;
   std::vector<LatencyModel> models_;
@@ -65,9 +82,11 @@ class DeadlineController {
   std::size_t fastest_ = 0;
   DeadlineOptions options_;
   std::size_t current_;
-  bool observed_ = false;
+  std::vector<double> history_;  // ring of the last max_up_window slowdowns
+  std::size_t count_ = 0;        // observations so far
   double slowdown_ = 1.0;
-  int up_streak_ = 0;
+  int up_window_;
+  int probation_ = 0;  // inferences left before the last move up counts as held
 };
 
 }  // namespace rt3::adapt

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `rt3 bench adapt`, short: a medium classifier bundle (a few ms per inference) with a level table
 # and the latency models rt3 profile measures for it (make_variant_bundle --adaptive-medium TABLE;
-# deadline 1.5x base) under the default load phases (idle, 1 hog, 2 hogs, 1 hog at
-# 50 %, idle). Deadline mode must move to a faster variant within a few requests after the load
+# deadline 1.5x base) under the default load phases (speed 1, 1/2, 1/3, 2/3, 1) made by busy
+# processes. A short run with --load auto (CPU throttling where this machine allows it, else busy
+# processes) checks that the load it picked slows the engine. Deadline mode must move to a faster variant within a few requests after the load
 # starts and be back on the most accurate one ("base") soon after it ends; the JSON must hold every
 # policy, phase and cost. A bundle without a level table is one clear error.
 set -euo pipefail
@@ -15,12 +16,13 @@ T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 "$MAKE_BUNDLE" "$T/v.rt3" --adaptive-medium "$T/lat.json"
 "$MAKE_BUNDLE" "$T/plain.rt3"
 
-"$RT3" bench adapt "$T/v.rt3" --phase-s 1 --json > "$T/out.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
+"$RT3" bench adapt "$T/v.rt3" --load hogs --phase-s 1 --json > "$T/out.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
 python3 - "$T/out.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert set(d["policies"]) == {"dense", "table", "deadline"}, d["policies"].keys()
 assert len(d["phases"]) == 5 and d["phases"][2]["hogs"] == 2 and d["deadline_ms"] > 0, d["phases"]
+assert d["load_generator"]["kind"] == "hogs", d["load_generator"]
 for k in ("select_variant_manual", "decide_table", "decide_observe_deadline", "decide_cpufreq", "cpufreq_pread_fake_tree", "cpufreq_cached_read"):
     assert isinstance(d["costs_ns"][k], (int, float)) and d["costs_ns"][k] > 0, (k, d["costs_ns"])
 for name, p in d["policies"].items():
@@ -39,6 +41,21 @@ first_fast = next(i for i, v in enumerate(loaded) if v != "base")
 assert first_fast <= 5, ("left base only after", first_fast, loaded[:20])
 assert loaded.count("base") < 0.5 * len(loaded), loaded
 assert phases[4]["final_variant"] == "base" and phases[4]["requests_to_settle"] < 0.8 * phases[4]["requests"], phases[4]
+PY
+
+"$RT3" bench adapt "$T/v.rt3" --load auto --policies dense --phase-s 0.5 --json > "$T/auto.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
+python3 - "$T/auto.json" <<'PY'
+import json, statistics, sys
+d = json.load(open(sys.argv[1]))
+lg, phases = d["load_generator"], d["phases"]
+assert lg["kind"] in ("throttle", "hogs") and (lg["kind"] == "hogs") == isinstance(lg["throttle_unavailable"], str), lg
+assert abs(phases[2]["speed"] - 1 / 3) < 1e-9 and (phases[2]["hogs"] == 2) == (lg["kind"] == "hogs"), phases
+# The dense model's response at speed 1/3 against the idle phase: the load must slow it.
+tl, n0, n1 = d["policies"]["dense"]["timeline"], *[p["requests"] for p in d["policies"]["dense"]["phases"][:2]]
+n2 = d["policies"]["dense"]["phases"][2]["requests"]
+idle, slow = statistics.median(r[2] for r in tl[:n0]), statistics.median(r[2] for r in tl[n0 + n1:n0 + n1 + n2])
+assert slow > 1.5 * idle, (lg["kind"], idle, slow)
+print("auto load:", lg["kind"], "dense median response idle %.2f ms, at speed 1/3 %.2f ms" % (idle, slow))
 PY
 
 if "$RT3" bench adapt "$T/plain.rt3" --phase-s 0.1 > /dev/null 2> "$T/err"; then

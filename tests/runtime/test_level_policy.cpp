@@ -70,7 +70,7 @@ TEST(LevelPolicy, TableModeAppliesTheBundlesLevelTableWithSnapping) {
 
 TEST(LevelPolicy, DeadlineModeSettlesOnTheMostAccurateSetWithinItsMargin) {
   // Fresh at each level, the closed loop starts on the most accurate set and moves down until the
-  // measured latency fits margin x deadline (adapt::DeadlineOptions: 0.85): the rule below, by brute force.
+  // measured latency fits margin x deadline (adapt::DeadlineOptions: 0.9): the rule below, by brute force.
   const double margin = adapt::DeadlineOptions{}.margin;
   for (double deadline : {0.03, 0.05, 0.1, 0.2}) {
     const auto sets = three_sets(0.92, 0.88, 0.80);
