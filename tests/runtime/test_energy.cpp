@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dvfs/energy_model.h"
+#include "tests/common/test_profiles.h"
 
 using namespace rt3::dvfs;
 
@@ -12,19 +13,8 @@ namespace {
 // One cluster of 2 cores, coefficient 100 uW/MHz/V^2; OPPs 1000 MHz @ 1.0 V and 2000 MHz @ 1.2 V:
 //   1000 MHz: 100 x 1000 x 1000 x 1000 / 1e6 = 100,000 uW = 100 mW per core
 //   2000 MHz: 100 x 1200 x 1200 x 2000 / 1e6 = 288,000 uW = 288 mW per core
-// static 20 mW per cluster, idle 10 mW, base 100 mW, battery 1000 mAh at 4.0 V.
-Profile test_profile() {
-  return parse_profile(nlohmann::json::parse(R"({
-    "name": "t", "soc": "test", "power_model": "energy_model",
-    "sources": [{"what": "everything", "where": "assumption: test"}],
-    "battery": {"capacity_mah": 1000, "nominal_voltage_v": 4.0, "assumed": true, "note": "assumption: test"},
-    "base_power_mw": 100, "idle_power_mw": 10,
-    "clusters": [{"name": "big", "cores": 2, "core_type": "X", "capacity_dmips_mhz": 1024,
-                  "dynamic_power_coefficient": 100, "static_power_mw": 20,
-                  "static_power_source": "assumption: test",
-                  "opps": [{"khz": 1000000, "uv": 1000000}, {"khz": 2000000, "uv": 1200000}]}]
-  })"), "test.json");
-}
+// static 20 mW per cluster, idle 10 mW, base 100 mW, battery 1000 mAh at 4.0 V (tests/common/test_profiles.h).
+Profile test_profile() { return rt3::test_util::one_cluster_profile({{1000000, 1000000}, {2000000, 1200000}}); }
 
 }  // namespace
 

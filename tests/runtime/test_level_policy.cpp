@@ -9,6 +9,7 @@
 
 #include "dvfs/adaptation_models.h"
 #include "dvfs/level_policy.h"
+#include "tests/common/test_profiles.h"
 
 using namespace rt3;
 using namespace rt3::dvfs;
@@ -23,20 +24,8 @@ std::vector<SimSet> three_sets(std::optional<double> a0 = {}, std::optional<doub
 
 const std::vector<std::uint64_t> kLevels = {500000, 1000000, 1500000, 2000000};
 
-// Four efficient OPPs (voltage rises with frequency), 2 cores, static 20 mW, idle 10 mW, base 100 mW.
-Profile four_level_profile() {
-  return parse_profile(nlohmann::json::parse(R"({
-    "name": "g", "soc": "test", "power_model": "energy_model",
-    "sources": [{"what": "everything", "where": "assumption: test"}],
-    "battery": {"capacity_mah": 1000, "nominal_voltage_v": 4.0, "assumed": true, "note": "assumption: test"},
-    "base_power_mw": 100, "idle_power_mw": 10,
-    "clusters": [{"name": "big", "cores": 2, "core_type": "X", "capacity_dmips_mhz": 1024,
-                  "dynamic_power_coefficient": 100, "static_power_mw": 20,
-                  "static_power_source": "assumption: test",
-                  "opps": [{"khz": 500000, "uv": 800000}, {"khz": 1000000, "uv": 900000},
-                           {"khz": 1500000, "uv": 1000000}, {"khz": 2000000, "uv": 1100000}]}]
-  })"), "g.json");
-}
+// Four efficient OPPs (tests/common/test_profiles.h).
+Profile four_level_profile() { return rt3::test_util::four_level_profile(); }
 
 // One layer, base measured at 88 ms (twice its 44 ms prediction), p2 not measured.
 LatencyTable two_variant_table() {

@@ -6,25 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "dvfs/simulate.h"
+#include "tests/common/test_profiles.h"
 
 using namespace rt3::dvfs;
 
 namespace {
 
-// Four efficient OPPs 500..2000 MHz, 2 cores, static 20 mW, idle 10 mW, base 100 mW, 1000 mAh x 4 V.
-Profile sim_profile() {
-  return parse_profile(nlohmann::json::parse(R"({
-    "name": "s", "soc": "test", "power_model": "energy_model",
-    "sources": [{"what": "everything", "where": "assumption: test"}],
-    "battery": {"capacity_mah": 1000, "nominal_voltage_v": 4.0, "assumed": true, "note": "assumption: test"},
-    "base_power_mw": 100, "idle_power_mw": 10,
-    "clusters": [{"name": "big", "cores": 2, "core_type": "X", "capacity_dmips_mhz": 1024,
-                  "dynamic_power_coefficient": 100, "static_power_mw": 20,
-                  "static_power_source": "assumption: test",
-                  "opps": [{"khz": 500000, "uv": 800000}, {"khz": 1000000, "uv": 900000},
-                           {"khz": 1500000, "uv": 1000000}, {"khz": 2000000, "uv": 1100000}]}]
-  })"), "s.json");
-}
+// Four efficient OPPs 500..2000 MHz (tests/common/test_profiles.h).
+Profile sim_profile() { return rt3::test_util::four_level_profile(); }
 
 // Compute-only latencies at 2 GHz (no memory bandwidth given): base = remainder + dense layer,
 // p2 / p4 use the layer's pattern times. One thread.
