@@ -28,7 +28,7 @@ struct AdaptBenchOptions {
   int64_t seq_len = 128;    // tokens per request (clamped to the model's maximum)
   int cpu = 0;              // the core the engine and the load share
   std::string load = "auto";  // "throttle", "hogs", or "auto": throttle where the machine allows it
-  std::vector<std::string> policies = {"dense", "table", "deadline"};
+  std::vector<std::string> policies = {"dense", "table", "deadline"};  // also "fastest" (the floor of misses)
   bool progress = true;
 };
 

@@ -32,7 +32,7 @@ Runner add_bench_adapt(CLI::App& bench, GlobalOptions& g) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--cpu", o->cpu, "Core shared by the engine and the load")->capture_default_str()->check(CLI::Range(0, 4095));
-  cmd->add_option("--policies", o->policies, "Subset of: dense table deadline")->delimiter(',')->capture_default_str();
+  cmd->add_option("--policies", o->policies, "Subset of: dense table deadline fastest (the fastest variant fixed: the floor of misses)")->delimiter(',')->capture_default_str();
   cmd->add_flag("--json", g.json, "Print one JSON object on stdout (with a per-request timeline)");
   return [o, &g]() {
     const auto j = bench_adapt(*o);

@@ -43,7 +43,7 @@ assert loaded.count("base") < 0.5 * len(loaded), loaded
 assert phases[4]["final_variant"] == "base" and phases[4]["requests_to_settle"] < 0.8 * phases[4]["requests"], phases[4]
 PY
 
-"$RT3" bench adapt "$T/v.rt3" --load auto --policies dense --phase-s 0.5 --json > "$T/auto.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
+"$RT3" bench adapt "$T/v.rt3" --load auto --policies dense,fastest --phase-s 0.5 --json > "$T/auto.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
 python3 - "$T/auto.json" <<'PY'
 import json, statistics, sys
 d = json.load(open(sys.argv[1]))
@@ -55,6 +55,9 @@ tl, n0, n1 = d["policies"]["dense"]["timeline"], *[p["requests"] for p in d["pol
 n2 = d["policies"]["dense"]["phases"][2]["requests"]
 idle, slow = statistics.median(r[2] for r in tl[:n0]), statistics.median(r[2] for r in tl[n0 + n1:n0 + n1 + n2])
 assert slow > 1.5 * idle, (lg["kind"], idle, slow)
+fast = d["policies"]["fastest"]
+assert {r[1] for r in fast["timeline"]} == {"p88"}, {r[1] for r in fast["timeline"]}  # p88 is the fastest here
+assert fast["miss_rate"] <= d["policies"]["dense"]["miss_rate"], (fast["miss_rate"], d["policies"]["dense"]["miss_rate"])
 print("auto load:", lg["kind"], "dense median response idle %.2f ms, at speed 1/3 %.2f ms" % (idle, slow))
 PY
 
