@@ -57,6 +57,7 @@ Runner add_bench(CLI::App& app, GlobalOptions& g) {
   (*runners)["model"] = add_bench_model(*bench, g);
   (*runners)["switch"] = add_bench_switch(*bench, g);
   (*runners)["adapt"] = add_bench_adapt(*bench, g);
+  (*runners)["ort"] = add_bench_ort(*bench, g);
   return [bench, runners]() {
     for (auto* sub : bench->get_subcommands()) return runners->at(sub->get_name())();
     return 1;

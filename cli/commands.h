@@ -29,6 +29,7 @@ Runner add_bench_kernels(CLI::App& bench, GlobalOptions& g);
 Runner add_bench_model(CLI::App& bench, GlobalOptions& g);
 Runner add_bench_switch(CLI::App& bench, GlobalOptions& g);
 Runner add_bench_adapt(CLI::App& bench, GlobalOptions& g);
+Runner add_bench_ort(CLI::App& bench, GlobalOptions& g);
 #ifdef RT3_WITH_TRAIN
 Runner add_train(CLI::App& app, GlobalOptions& g);
 Runner add_eval(CLI::App& app, GlobalOptions& g);

