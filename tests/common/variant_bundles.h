@@ -231,6 +231,33 @@ inline VariantModel make_uniform_variant_bert(uint32_t seed = 31, int64_t dim = 
   return m;
 }
 
+// DistilBERT-base's shape (dim 768, 6 layers, 12 heads, hidden 3072, vocab 30,522, 512 positions)
+// with random weights and three pattern sets of the sparsities the speed claims are made at:
+// p63 / p81 / p88 (10 / 13 / 14 of every 16 columns pruned, 16x16 tiles, 4 patterns). For
+// benchmarks against other runtimes (rt3 bench ort); about 0.5 GB on disk.
+inline VariantModel make_base_shape_bert(uint32_t seed = 41) {
+  VariantModel m;
+  m.type = format::BundleModelType::kDistilBertClassifier;
+  m.bert = tiny_variant_bert();
+  m.bert.vocab_size = 30522;
+  m.bert.dim = 768;
+  m.bert.n_layers = 6;
+  m.bert.n_heads = 12;
+  m.bert.hidden_dim = 3072;
+  m.bert.max_position_embeddings = 512;
+  m.tokenizer_max_len = 512;
+  m.weights = random_model_weights(m.required(), seed);
+  const std::pair<const char*, int64_t> sets[] = {{"p63", 10}, {"p81", 13}, {"p88", 14}};
+  for (const auto& [name, pruned] : sets) {
+    m.recipes.push_back({name, 16, 16, 4, 0.0, false});
+    PatternSet set;
+    for (const format::TensorSpec& s : format::prunable_weights(m.required()))
+      set[s.name] = exact_pattern_weights(s.shape[0], s.shape[1], 16, 4, pruned, seed++);
+    m.sets.push_back(std::move(set));
+  }
+  return m;
+}
+
 inline VariantModel make_variant_lm(const std::string& spm_bytes, int64_t vocab, uint32_t seed = 21,
                                     std::vector<VariantRecipe> recipes = default_variant_recipes()) {
   VariantModel m;

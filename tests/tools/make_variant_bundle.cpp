@@ -16,6 +16,8 @@
 //                                                    the demo's classifier; docs/adapt.md "Results")
 //   make_variant_bundle OUT.rt3 --uniform            a small classifier, 3 variants of one tile shape
 //                                                    and one pruning number each (rt3 profile tests)
+//   make_variant_bundle OUT.rt3 --base-shape         DistilBERT-base's shape, random weights, sets
+//                                                    p63 / p81 / p88 (rt3 bench ort; docs/bench.md)
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -28,7 +30,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --adaptive | --adaptive-medium | --adaptive-large | --lm TOKENIZER.model]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --base-shape | --adaptive | --adaptive-medium | --adaptive-large | --lm TOKENIZER.model]\n", argv[0]);
     return 2;
   }
   try {
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
       const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       const auto vocab = static_cast<int64_t>(rt3::SpmModel::from_bytes(bytes).vocab_size());
       rt3::test_util::make_variant_lm(bytes, vocab).write(out);
+    } else if (mode == "--base-shape") {
+      rt3::test_util::make_base_shape_bert().write(out);
     } else if (mode == "--uniform") {
       rt3::test_util::make_uniform_variant_bert().write(out);
     } else if (mode == "--adaptive-medium" || mode == "--adaptive-large") {
