@@ -14,6 +14,7 @@
 
 #include "cli/json_child.h"
 #include "cli/onnx_distilbert.h"
+#include "cli/onnx_lm.h"
 #include "rt3/engine.h"
 #include "runtime/format/atomic_file.h"
 #include "runtime/format/bundle.h"
@@ -66,17 +67,18 @@ json bench_ort(const OrtBenchOptions& o) {
   for (int t : o.threads)
     if (t < 1 || t > 256) throw std::runtime_error("--threads values must be in [1, 256]");
   const format::Bundle bundle = format::Bundle::open(o.bundle);
-  if (bundle.model_type() != format::BundleModelType::kDistilBertClassifier)
-    throw std::runtime_error(o.bundle + ": rt3 bench ort compares DistilBERT classifier bundles only (the LM graph is not written yet)");
-  const auto& cfg = bundle.distilbert_config();
+  const bool lm = bundle.model_type() == format::BundleModelType::kTransformerLm;
+  const int64_t vocab = lm ? bundle.lm_config().vocab_size : bundle.distilbert_config().vocab_size;
+  const int64_t max_len = lm ? bundle.lm_config().max_len : bundle.distilbert_config().max_position_embeddings;
   for (int64_t s : o.seq_lens)
-    if (s < 1 || s > cfg.max_position_embeddings)
-      throw std::runtime_error("--seq-lens: " + std::to_string(s) + " is outside [1, " + std::to_string(cfg.max_position_embeddings) + "]");
+    if (s < 1 || s > max_len)
+      throw std::runtime_error("--seq-lens: " + std::to_string(s) + " is outside [1, " + std::to_string(max_len) + "]");
+  const auto graph = [&](OrtPrecision p) { return lm ? lm_onnx_graph(bundle, p) : distilbert_onnx_graph(bundle, p); };
 
   TempDir tmp;
   const std::string fp32_path = (tmp.path / "fp32.onnx").string(), int8_path = (tmp.path / "int8.onnx").string();
-  format::write_file_atomic(fp32_path, onnx::serialize_model(distilbert_onnx_graph(bundle, OrtPrecision::kFp32)));
-  if (o.int8) format::write_file_atomic(int8_path, onnx::serialize_model(distilbert_onnx_graph(bundle, OrtPrecision::kInt8)));
+  format::write_file_atomic(fp32_path, onnx::serialize_model(graph(OrtPrecision::kFp32)));
+  if (o.int8) format::write_file_atomic(int8_path, onnx::serialize_model(graph(OrtPrecision::kInt8)));
 
   const std::string runner = o.runner.empty() ? RT3_ORT_RUNNER : o.runner;
   if (!fs::exists(runner)) throw std::runtime_error("the ONNX Runtime runner " + runner + " does not exist: pass --runner");
@@ -88,8 +90,16 @@ json bench_ort(const OrtBenchOptions& o) {
 
   json j;
   j["bundle"] = o.bundle;
-  j["shape"] = {{"dim", cfg.dim}, {"n_layers", cfg.n_layers}, {"n_heads", cfg.n_heads}, {"hidden_dim", cfg.hidden_dim},
-                {"vocab_size", cfg.vocab_size}};
+  j["model_type"] = lm ? "transformer_lm" : "distilbert_classifier";
+  if (lm) {
+    const auto& c = bundle.lm_config();
+    j["shape"] = {{"d_model", c.d_model}, {"n_layers", c.n_layers}, {"n_heads", c.n_heads}, {"d_ff", c.d_ff}, {"vocab_size", c.vocab_size}};
+    j["workload"] = "full forward of seq tokens, logits of every row (Engine::lm_logits)";
+  } else {
+    const auto& c = bundle.distilbert_config();
+    j["shape"] = {{"dim", c.dim}, {"n_layers", c.n_layers}, {"n_heads", c.n_heads}, {"hidden_dim", c.hidden_dim}, {"vocab_size", c.vocab_size}};
+    j["workload"] = "classifier logits of one sequence of seq tokens (Engine::classify_logits)";
+  }
   j["calls_per_round"] = o.calls;
   j["rounds"] = o.rounds;
   j["ort"] = {{"package", "onnxruntime-node (npm)"},
@@ -112,11 +122,14 @@ json bench_ort(const OrtBenchOptions& o) {
     for (int64_t seq : o.seq_lens) {
       std::vector<int32_t> ids(static_cast<size_t>(seq)), mask(static_cast<size_t>(seq), 1);
       std::vector<int64_t> ids64(ids.size());
-      for (size_t i = 0; i < ids.size(); ++i) ids64[i] = ids[i] = static_cast<int32_t>(1 + rng() % static_cast<uint32_t>(cfg.vocab_size - 1));
+      for (size_t i = 0; i < ids.size(); ++i) ids64[i] = ids[i] = static_cast<int32_t>(1 + rng() % static_cast<uint32_t>(vocab - 1));
+      const auto ours_logits = [&] {
+        return lm ? engine->lm_logits(ids.data(), seq) : engine->classify_logits(ids.data(), mask.data(), 1, seq);
+      };
 
       // Correctness first: the same logits from both runtimes on the dense weights.
       engine->select_variant(0);
-      const std::vector<float> ours = engine->classify_logits(ids.data(), mask.data(), 1, seq);
+      const std::vector<float> ours = ours_logits();
       const json theirs = ort.call({{"op", "logits"}, {"name", "fp32"}, {"ids", ids64}})["logits"];
       double max_diff = 0, max_abs = 0;
       for (size_t i = 0; i < ours.size(); ++i) {
@@ -151,7 +164,7 @@ json bench_ort(const OrtBenchOptions& o) {
           engine->select_variant(c.variant);
           for (int k = 0; k < o.calls; ++k) {
             const auto t0 = Clock::now();
-            engine->classify_logits(ids.data(), mask.data(), 1, seq);
+            ours_logits();
             c.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
           }
         }

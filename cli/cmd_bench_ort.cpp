@@ -10,10 +10,10 @@ namespace rt3::cli {
 Runner add_bench_ort(CLI::App& bench, GlobalOptions& g) {
   auto* cmd = bench.add_subcommand(
       "ort",
-      "Every variant of a classifier bundle on the engine against ONNX Runtime (fp32 and dynamic int8) on the same dense\n"
+      "Every variant of a bundle (classifier or LM) on the engine against ONNX Runtime (fp32 and dynamic int8) on the same dense\n"
       "weights: logits checked first, then interleaved rounds, medians and ratios (docs/bench.md)");
   auto o = std::make_shared<OrtBenchOptions>();
-  cmd->add_option("bundle", o->bundle, "DistilBERT classifier bundle (.rt3)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("bundle", o->bundle, "Classifier or LM bundle (.rt3)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--seq-lens", o->seq_lens, "Tokens per call")->delimiter(',')->capture_default_str();
   cmd->add_option("--threads", o->threads, "Thread counts (both runtimes)")->delimiter(',')->capture_default_str();
   cmd->add_option("--calls", o->calls, "Calls per contender and round")->capture_default_str()->check(CLI::Range(1, 100000));

@@ -6,21 +6,10 @@
 // token valid, as the bench feeds it), output `logits` float [1, labels].
 #include <string>
 
+#include "cli/onnx_builder.h"
 #include "cli/onnx_writer.h"
 
-namespace rt3::format {
-class Bundle;
-}
-
 namespace rt3::cli {
-
-enum class OrtPrecision {
-  kFp32,
-  // Every Linear of the encoder and the head as ORT's dynamic quantiser writes it
-  // (quantize_dynamic, int8 weights): com.microsoft DynamicQuantizeMatMul with per-tensor
-  // symmetric int8 weights; activations quantised per call by ORT.
-  kInt8,
-};
 
 // Throws std::runtime_error when the bundle is not a DistilBERT classifier.
 onnx::Graph distilbert_onnx_graph(const format::Bundle& bundle, OrtPrecision precision);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `rt3 bench ort`, short: the exported ONNX graph must give ONNX Runtime the engine's fp32 logits
-# (the bench refuses to time otherwise), its int8 graph must load and stay close, and every variant
-# of the bundle must be timed next to ORT. A sequence longer than the model's is one clear error.
+# (the bench refuses to time otherwise), for a classifier and an LM; its int8 graph must load and
+# stay close, and every variant of the bundle must be timed next to ORT. A sequence longer than the model's is one clear error.
 set -euo pipefail
 RT3="$1"
 MAKE_BUNDLE="$(dirname "$RT3")/tests/make_variant_bundle"
@@ -29,6 +29,18 @@ PY
 
 "$RT3" bench ort "$T/c.rt3" --threads 1 --seq-lens 16 --calls 1 --rounds 1 --no-int8 > "$T/table.txt" 2> /dev/null
 grep -q "rt3 p88" "$T/table.txt" && ! grep -q "ort int8" "$T/table.txt" || { cat "$T/table.txt"; exit 1; }
+
+# The LM graph: every row's logits agree.
+"$MAKE_BUNDLE" "$T/lm.rt3" --lm-fixture > /dev/null
+"$RT3" bench ort "$T/lm.rt3" --threads 1 --seq-lens 5,12 --calls 1 --rounds 1 --json > "$T/lm.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
+python3 - "$T/lm.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["model_type"] == "transformer_lm" and len(d["rows"]) == 2, d.get("model_type")
+for r in d["rows"]:
+    assert r["fp32_max_abs_diff"] < 1e-4 and 0 < r["int8_max_abs_diff_vs_our_fp32"] < 2, r
+    assert "rt3 base" in r["contenders"] and "ort int8" in r["contenders"], r["contenders"].keys()
+PY
 
 if "$RT3" bench ort "$T/c.rt3" --seq-lens 129 --calls 1 --rounds 1 > /dev/null 2> "$T/err"; then
   echo "FAIL: accepted a sequence longer than the model's positions"; exit 1

@@ -2,6 +2,8 @@
 // for the CLI tests of `rt3 bench switch` (tests/cli/bench_switch.sh).
 //   make_variant_bundle OUT.rt3                      tiny DistilBERT classifier with 3 variants
 //   make_variant_bundle OUT.rt3 --lm TOKENIZER.model tiny Transformer LM with that SentencePiece model
+//   make_variant_bundle OUT.rt3 --lm-fixture         the same with the "lm7" test tokenizer
+//                                                    (tests/common/spm_fixtures.h)
 //   make_variant_bundle OUT.rt3 --plain              the classifier without variants
 //   make_variant_bundle OUT.rt3 --adaptive           the classifier with a level table, latency models and
 //                                                    a device profile (AdaptationFixture; rt3 govern tests)
@@ -26,11 +28,12 @@
 
 #include "dvfs/adaptation_models.h"
 #include "runtime/tokenizer/spm_model.h"
+#include "tests/common/spm_fixtures.h"
 #include "tests/common/variant_bundles.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --base-shape | --adaptive | --adaptive-medium | --adaptive-large | --lm TOKENIZER.model]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --base-shape | --lm-fixture | --adaptive | --adaptive-medium | --adaptive-large | --lm TOKENIZER.model]\n", argv[0]);
     return 2;
   }
   try {
@@ -43,6 +46,9 @@ int main(int argc, char** argv) {
       const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       const auto vocab = static_cast<int64_t>(rt3::SpmModel::from_bytes(bytes).vocab_size());
       rt3::test_util::make_variant_lm(bytes, vocab).write(out);
+    } else if (mode == "--lm-fixture") {
+      const std::string& bytes = rt3::test_util::spm_fixture_model("lm7");
+      rt3::test_util::make_variant_lm(bytes, static_cast<int64_t>(rt3::SpmModel::from_bytes(bytes).vocab_size())).write(out);
     } else if (mode == "--base-shape") {
       rt3::test_util::make_base_shape_bert().write(out);
     } else if (mode == "--uniform") {
