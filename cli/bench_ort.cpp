@@ -204,9 +204,10 @@ std::string format_ort_bench(const json& j) {
     std::snprintf(buf, sizeof buf, "  %-16s %10s %12s %12s\n", "contender", "ms", "vs ORT fp32", "vs ORT int8");
     s << buf;
     for (const auto& [name, c] : r["contenders"].items()) {
-      std::snprintf(buf, sizeof buf, "  %-16s %10.3f %11.2fx %11s\n", name.c_str(), c["median_ms"].get<double>(),
-                    c["vs_ort_fp32"].get<double>(),
-                    c["vs_ort_int8"].is_null() ? "-" : (std::to_string(c["vs_ort_int8"].get<double>()).substr(0, 4) + "x").c_str());
+      char int8[32] = "-";
+      if (!c["vs_ort_int8"].is_null()) std::snprintf(int8, sizeof int8, "%.2fx", c["vs_ort_int8"].get<double>());
+      std::snprintf(buf, sizeof buf, "  %-16s %10.3f %11.2fx %12s\n", name.c_str(), c["median_ms"].get<double>(),
+                    c["vs_ort_fp32"].get<double>(), int8);
       s << buf;
     }
   }
