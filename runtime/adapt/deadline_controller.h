@@ -57,7 +57,7 @@ class DeadlineController {
   // Predicted latency of engine variant `variant` at the current slowdown (NaN before any
   // observation or without a model).
   double predicted_s(int variant) const;
-  // The slowdown moves down are judged by (0 before any observation).
+  // The slowdown the move-down rule judges by (0 before any observation).
   double slowdown() const { return observed() ? slowdown_ : 0.0; }
   bool observed() const { return count_ > 0; }
   // Observations whose worst slowdown must fit before the next move up (grows after failed probes).
