@@ -39,7 +39,7 @@ run() {  # run NAME CPU [GTEST_FILTER]
       >"$bin/rt3_tests.$name.log" 2>&1; then
     cat "$bin/rt3_tests.$name.log"; echo "aarch64_qemu: FAILED on $name"; exit 1
   fi
-  grep -E '^target |PASSED|SKIPPED' "$bin/rt3_tests.$name.log" | sort -u
+  grep -E '^(target|dispatch) |PASSED|SKIPPED' "$bin/rt3_tests.$name.log" | sort -u
   echo "aarch64_qemu: $name $((SECONDS - t)) s"
 }
 run neon max,sve=off
