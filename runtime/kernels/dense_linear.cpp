@@ -43,11 +43,9 @@ struct GemmKernels {
 }  // namespace rt3
 #endif
 
-// SVE and SVE2 are compiled (the tile keeps its accumulators in named registers, acc_tile-inl.h).
-// RVV is not: never built or run here, and its stack tiles sized by MaxLanes would be huge.
-#ifndef HWY_DISABLED_TARGETS
-#define HWY_DISABLED_TARGETS HWY_RVV
-#endif
+// Targets: runtime/kernels/simd_targets.h. SVE is among them: the tile keeps its accumulators in
+// named registers (acc_tile-inl.h), not in an array of vectors.
+#include "runtime/kernels/simd_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/dense_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep

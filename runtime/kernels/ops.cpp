@@ -34,11 +34,9 @@ struct OpsTable {
 }  // namespace rt3
 #endif
 
-// SVE and SVE2 are compiled (the element-wise ops are structs that take their vectors as
-// arguments, see MapInPlace). RVV is not: never built or run here, as in dense_linear.cpp.
-#ifndef HWY_DISABLED_TARGETS
-#define HWY_DISABLED_TARGETS HWY_RVV
-#endif
+// Targets: runtime/kernels/simd_targets.h. SVE is among them: the element-wise ops are structs that
+// take their vectors as arguments (see MapInPlace), no lambda captures a vector.
+#include "runtime/kernels/simd_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/ops.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
