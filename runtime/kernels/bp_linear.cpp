@@ -71,7 +71,7 @@ namespace rt3 {
 namespace kernels {
 namespace bp_detail {
 constexpr int kMaxR = 16;      // most m rows per tile (any target)
-constexpr int kMaxLanes = 32;  // most float lanes per vector we accept (SVE/RVV are disabled)
+constexpr int kMaxLanes = 64;  // most float lanes per vector we accept: 2048-bit SVE
 constexpr int kKC = 512;       // k-block of inputs (and row stride of the copied x tile)
 // One strip: NV*L output rows of one row block (see the top comment).
 struct Strip {
@@ -114,16 +114,15 @@ struct BpKernels {
 }  // namespace rt3
 #endif
 
-// The microkernel keeps its accumulators in a fixed-size array of vectors, which sizeless
-// vector types (SVE, RVV) do not allow; on those machines NEON (or the baseline) is used.
-#ifndef HWY_DISABLED_TARGETS
-#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_RVV)
-#endif
+// Targets: runtime/kernels/simd_targets.h. SVE is among them: the tile keeps its accumulators in
+// named registers (acc_tile-inl.h), not in an array of vectors.
+#include "runtime/kernels/simd_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/bp_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 #include "runtime/kernels/target_dispatch.h"
+#include "runtime/kernels/acc_tile-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rt3 {
@@ -133,12 +132,12 @@ namespace hn = hwy::HWY_NAMESPACE;
 using bp_detail::BpKernels;
 using bp_detail::kKC;
 
-// Accumulator budget per tile: 16 on targets with 32 vector registers (more measured no faster),
-// 12 on the others.
-#if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || (HWY_ARCH_ARM_A64 && HWY_TARGET == HWY_NEON)
-constexpr int kAcc = 16;
-#elif HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+// Accumulator budget per tile: 16 on targets with 32 vector registers (AVX-512; NEON and SVE on
+// aarch64; more measured no faster on AVX-512), 12 on the others.
+#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
 constexpr int kAcc = 4;
+#elif (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || HWY_ARCH_ARM_A64
+constexpr int kAcc = 16;
 #else
 constexpr int kAcc = 12;
 #endif
@@ -196,6 +195,7 @@ HWY_NOINLINE void BpTile(const bp_detail::TileArgs& a, int64_t s0, int64_t s1) {
   using V = hn::Vec<decltype(d)>;
   const size_t L = hn::Lanes(d);
   constexpr int U = R * NV == 1 ? 4 : (R * NV <= 3 ? 2 : 1);  // independent accumulator sets over j
+  static_assert(U * R * NV <= 16, "the tile has 16 registers");
   const size_t nr = NV * L;
   // x[c - c0] as integer arithmetic on the address (c >= c0 always; x - c0 itself may point
   // before the buffer): saves a subtract and a sign extension per column in the inner loop.
@@ -219,73 +219,52 @@ HWY_NOINLINE void BpTile(const bp_detail::TileArgs& a, int64_t s0, int64_t s1) {
     const float* HWY_RESTRICT bias = a.first ? a.bias + s * a.bias_stride : nullptr;
     // Ragged strip (rows < NV*L): go through a small tile so no lane past the block is written.
     const bool ragged = st.rows != static_cast<int32_t>(nr);
-    HWY_ALIGN float tmp[R * NV * bp_detail::kMaxLanes];
+    HWY_ALIGN float tmp[R * NV * hn::MaxLanes(decltype(d)())];  // MaxLanes: 64 on scalable SVE
     float* HWY_RESTRICT y = a.y + st.row0;
     int64_t ly = ldy;
     if (ragged) {
-      std::memset(tmp, 0, sizeof(tmp));  // the padding lanes are computed (and dropped): keep them defined
+      // The padding lanes are computed (and dropped): keep them defined.
+      std::memset(tmp, 0, sizeof(float) * R * nr);
       if (!bias) {
         for (int r = 0; r < R; ++r) std::memcpy(tmp + r * nr, y + r * ldy, sizeof(float) * st.rows);
       }
       y = tmp;
       ly = static_cast<int64_t>(nr);
     }
-    V acc[U][R][NV];
-#pragma GCC unroll 24
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) {
-        acc[0][r][v] = bias ? hn::Load(d, bias + v * L) : hn::LoadU(d, y + r * ly + v * L);
+    // acc (set u, row r, vector v) is register (u * R + r) * NV + v (acc_tile-inl.h); sets
+    // 1..U-1 start at zero.
+    RT3_ACC_DECLARE16(V, d, acc);
+    if (bias) {
+      const V b0 = hn::Load(d, bias);
+      if constexpr (NV == 2) {
+        SetRows<R, NV>(b0, hn::Load(d, bias + L), RT3_ACC16(acc));
+      } else {
+        SetRows<R, NV>(b0, b0, RT3_ACC16(acc));
       }
-    }
-#pragma GCC unroll 4
-    for (int u = 1; u < U; ++u) {
-#pragma GCC unroll 24
-      for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) acc[u][r][v] = hn::Zero(d);
-      }
+    } else {
+      LoadRows<R, NV>(d, y, ly, RT3_ACC16(acc));
     }
     int64_t j = 0;
     for (; j + U <= n; j += U) {
+      // Step u: kept column j + u (its x column and its NV weight vectors) into set u.
+      ColumnStep<0, R, NV>(d, BpXCol(xb, cols[j]), ldx, 0, w + static_cast<size_t>(j) * nr, RT3_ACC16(acc));
+      if constexpr (U > 1) {
+        ColumnStep<1, R, NV>(d, BpXCol(xb, cols[j + 1]), ldx, 0, w + static_cast<size_t>(j + 1) * nr, RT3_ACC16(acc));
+      }
+      if constexpr (U > 2) {
+        ColumnStep<2, R, NV>(d, BpXCol(xb, cols[j + 2]), ldx, 0, w + static_cast<size_t>(j + 2) * nr, RT3_ACC16(acc));
+      }
+      if constexpr (U > 3) {
+        ColumnStep<3, R, NV>(d, BpXCol(xb, cols[j + 3]), ldx, 0, w + static_cast<size_t>(j + 3) * nr, RT3_ACC16(acc));
+      }
+    }
+    // The last n % U (< U) columns, into set 0: U - 1 fully unrolled tries, straight-line code.
 #pragma GCC unroll 4
-      for (int u = 0; u < U; ++u) {
-        const float* xc = BpXCol(xb, cols[j + u]);
-        const float* wj = w + static_cast<size_t>(j + u) * nr;
-        V wv[NV];
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) wv[v] = hn::Load(d, wj + v * L);
-#pragma GCC unroll 24
-        for (int r = 0; r < R; ++r) {
-          const V xr = hn::Set(d, xc[r * ldx]);
-#pragma GCC unroll 2
-          for (int v = 0; v < NV; ++v) acc[u][r][v] = hn::MulAdd(xr, wv[v], acc[u][r][v]);
-        }
-      }
+    for (int t = 1; t < U && j < n; ++t, ++j) {
+      ColumnStep<0, R, NV>(d, BpXCol(xb, cols[j]), ldx, 0, w + static_cast<size_t>(j) * nr, RT3_ACC16(acc));
     }
-    for (; j < n; ++j) {
-      const float* xc = BpXCol(xb, cols[j]);
-      const float* wj = w + static_cast<size_t>(j) * nr;
-#pragma GCC unroll 24
-      for (int r = 0; r < R; ++r) {
-        const V xr = hn::Set(d, xc[r * ldx]);
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) acc[0][r][v] = hn::MulAdd(xr, hn::Load(d, wj + v * L), acc[0][r][v]);
-      }
-    }
-#pragma GCC unroll 4
-    for (int u = 1; u < U; ++u) {
-#pragma GCC unroll 24
-      for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) acc[0][r][v] = hn::Add(acc[0][r][v], acc[u][r][v]);
-      }
-    }
-#pragma GCC unroll 24
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) hn::StoreU(acc[0][r][v], d, y + r * ly + v * L);
-    }
+    FoldSets<U, R, NV>(d, RT3_ACC16(acc));
+    StoreRows<R, NV>(d, y, ly, RT3_ACC16(acc));
     if (ragged) {
       for (int r = 0; r < R; ++r) std::memcpy(a.y + st.row0 + r * ldy, tmp + r * nr, sizeof(float) * st.rows);
     }

@@ -27,7 +27,7 @@ namespace rt3 {
 namespace kernels {
 namespace dense_detail {
 constexpr int kMaxMR = 12;
-constexpr int kMaxNR = 64;
+constexpr int kMaxNR = 128;  // 2 vectors of 2048-bit SVE (64 floats each), the widest vectors there are
 // c[r][0..NR) for r < R, row stride ldc. bias != null: c = bias + a*b; else c += a*b.
 using TileFn = void (*)(const float* a, int64_t lda, const float* b, int64_t kc, float* c, int64_t ldc,
                         const float* bias);
@@ -43,16 +43,15 @@ struct GemmKernels {
 }  // namespace rt3
 #endif
 
-// The microkernel keeps its accumulators in a fixed-size array of vectors, which sizeless
-// vector types (SVE, RVV) do not allow; on those machines NEON (or the baseline) is used.
-#ifndef HWY_DISABLED_TARGETS
-#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_RVV)
-#endif
+// Targets: runtime/kernels/simd_targets.h. SVE is among them: the tile keeps its accumulators in
+// named registers (acc_tile-inl.h), not in an array of vectors.
+#include "runtime/kernels/simd_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/dense_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 #include "runtime/kernels/target_dispatch.h"
+#include "runtime/kernels/acc_tile-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rt3 {
@@ -61,11 +60,12 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 using dense_detail::GemmKernels;
 
-// Rows per tile: targets with 32 vector registers hold 12x2 accumulators, the others 6x2.
-#if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || (HWY_ARCH_ARM_A64 && HWY_TARGET == HWY_NEON)
-constexpr int kMR = 12;
-#elif HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+// Rows per tile: targets with 32 vector registers (AVX-512; NEON and SVE on aarch64) hold 12x2
+// accumulators, the others 6x2.
+#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
 constexpr int kMR = 4;
+#elif (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || HWY_ARCH_ARM_A64
+constexpr int kMR = 12;
 #else
 constexpr int kMR = 6;
 #endif
@@ -77,64 +77,33 @@ HWY_NOINLINE void Tile(const float* HWY_RESTRICT a, int64_t lda, const float* HW
   using V = hn::Vec<decltype(d)>;
   const size_t L = hn::Lanes(d);
   constexpr int U = R == 1 ? 4 : (R <= 3 ? 2 : 1);  // independent accumulator sets over k
-  V acc[U][R][2];
+  static_assert(U * R * 2 <= 24, "the tile has 24 registers");
+  // acc (set u, row r, vector v) is register (u * R + r) * 2 + v (acc_tile-inl.h); sets 1..U-1
+  // start at zero.
+  RT3_ACC_DECLARE24(V, d, acc);
   if (bias) {
     const V b0 = hn::LoadU(d, bias), b1 = hn::LoadU(d, bias + L);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      acc[0][r][0] = b0;
-      acc[0][r][1] = b1;
-    }
+    SetRows<R, 2>(b0, b1, RT3_ACC24(acc));
   } else {
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      acc[0][r][0] = hn::LoadU(d, c + r * ldc);
-      acc[0][r][1] = hn::LoadU(d, c + r * ldc + L);
-    }
-  }
-#pragma GCC unroll 4
-  for (int u = 1; u < U; ++u) {
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) acc[u][r][0] = acc[u][r][1] = hn::Zero(d);
+    LoadRows<R, 2>(d, c, ldc, RT3_ACC24(acc));
   }
   const size_t nr = 2 * L;
   int64_t k = 0;
   for (; k + U <= kc; k += U) {
+    // Step u: column k + u of the R rows of a, row k + u of the panel, into set u.
+    ColumnStep<0, R, 2>(d, a, lda, k, b + static_cast<size_t>(k) * nr, RT3_ACC24(acc));
+    if constexpr (U > 1) ColumnStep<1, R, 2>(d, a, lda, k + 1, b + static_cast<size_t>(k + 1) * nr, RT3_ACC24(acc));
+    if constexpr (U > 2) ColumnStep<2, R, 2>(d, a, lda, k + 2, b + static_cast<size_t>(k + 2) * nr, RT3_ACC24(acc));
+    if constexpr (U > 3) ColumnStep<3, R, 2>(d, a, lda, k + 3, b + static_cast<size_t>(k + 3) * nr, RT3_ACC24(acc));
+  }
+  // The last kc % U (< U) steps, into set 0. A loop of U - 1 fully unrolled tries: straight-line
+  // code, as GCC made of the `for (; k < kc; ++k)` tail of the array version.
 #pragma GCC unroll 4
-    for (int u = 0; u < U; ++u) {
-      const float* bk = b + static_cast<size_t>(k + u) * nr;
-      const V b0 = hn::Load(d, bk), b1 = hn::Load(d, bk + L);
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) {
-        const V ar = hn::Set(d, a[r * lda + k + u]);
-        acc[u][r][0] = hn::MulAdd(ar, b0, acc[u][r][0]);
-        acc[u][r][1] = hn::MulAdd(ar, b1, acc[u][r][1]);
-      }
-    }
+  for (int t = 1; t < U && k < kc; ++t, ++k) {
+    ColumnStep<0, R, 2>(d, a, lda, k, b + static_cast<size_t>(k) * nr, RT3_ACC24(acc));
   }
-  for (; k < kc; ++k) {
-    const float* bk = b + static_cast<size_t>(k) * nr;
-    const V b0 = hn::Load(d, bk), b1 = hn::Load(d, bk + L);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const V ar = hn::Set(d, a[r * lda + k]);
-      acc[0][r][0] = hn::MulAdd(ar, b0, acc[0][r][0]);
-      acc[0][r][1] = hn::MulAdd(ar, b1, acc[0][r][1]);
-    }
-  }
-#pragma GCC unroll 4
-  for (int u = 1; u < U; ++u) {
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      acc[0][r][0] = hn::Add(acc[0][r][0], acc[u][r][0]);
-      acc[0][r][1] = hn::Add(acc[0][r][1], acc[u][r][1]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-    hn::StoreU(acc[0][r][0], d, c + r * ldc);
-    hn::StoreU(acc[0][r][1], d, c + r * ldc + L);
-  }
+  FoldSets<U, R, 2>(d, RT3_ACC24(acc));
+  StoreRows<R, 2>(d, c, ldc, RT3_ACC24(acc));
 }
 
 template <int R>
@@ -261,6 +230,8 @@ void DenseLinear::Impl::pack(const float* W, const float* bias_in) {
   Impl& I = *this;
   const int64_t out_features = out, in_features = in;
   const int64_t nr = I.g->nr;
+  // run_block's ragged-N stack tile holds kMaxNR columns (any SVE width fits; RVV is not built).
+  if (nr > kMaxNR || I.g->mr > kMaxMR) throw std::invalid_argument("DenseLinear: vectors wider than supported");
   I.panels = (out_features + nr - 1) / nr;
   I.packed = format::AlignedBuffer(sizeof(float) * static_cast<size_t>(I.panels * in_features * nr));
   I.bias = format::AlignedBuffer(sizeof(float) * static_cast<size_t>(std::max<int64_t>(1, I.panels * nr)));

@@ -34,11 +34,9 @@ struct OpsTable {
 }  // namespace rt3
 #endif
 
-// Lambdas capture vectors, which sizeless vector types (SVE, RVV) do not allow; on those
-// machines NEON (or the baseline) is used, as in dense_linear.cpp.
-#ifndef HWY_DISABLED_TARGETS
-#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_RVV)
-#endif
+// Targets: runtime/kernels/simd_targets.h. SVE is among them: the element-wise ops are structs that
+// take their vectors as arguments (see MapInPlace), no lambda captures a vector.
+#include "runtime/kernels/simd_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/ops.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -53,18 +51,21 @@ namespace hn = hwy::HWY_NAMESPACE;
 using D = hn::ScalableTag<float>;
 using V = hn::Vec<D>;
 
-// Applies f (V -> V) to x[0, n): full vectors in place, the tail through a padded buffer so the
-// tail sees exactly the same arithmetic as the body.
-template <class F>
-HWY_INLINE void MapInPlace(float* HWY_RESTRICT x, int64_t n, F f) {
+// x[i] = Op::Apply(d, x[i], args...) on x[0, n): full vectors in place, the tail through a
+// padded buffer so the tail sees exactly the same arithmetic as the body. Op is a struct with a
+// static Apply, and its constant vectors (set up once, outside the loop) are passed as arguments,
+// not captured by a lambda: SVE vector types are sizeless and cannot be captured.
+template <class Op, class... Args>
+HWY_INLINE void MapInPlace(float* HWY_RESTRICT x, int64_t n, Args... args) {
   const D d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   int64_t i = 0;
-  for (; i + L <= n; i += L) hn::StoreU(f(hn::LoadU(d, x + i)), d, x + i);
+  for (; i + L <= n; i += L) hn::StoreU(Op::Apply(d, hn::LoadU(d, x + i), args...), d, x + i);
   if (i < n) {
-    alignas(64) float buf[64] = {};  // >= lanes of any target (AVX-512: 16)
+    static_assert(hn::MaxLanes(D()) <= 64, "the tail buffer holds 64 lanes (2048-bit SVE)");
+    alignas(64) float buf[64] = {};
     std::memcpy(buf, x + i, sizeof(float) * static_cast<size_t>(n - i));
-    hn::Store(f(hn::Load(d, buf)), d, buf);
+    hn::Store(Op::Apply(d, hn::Load(d, buf), args...), d, buf);
     std::memcpy(x + i, buf, sizeof(float) * static_cast<size_t>(n - i));
   }
 }
@@ -91,21 +92,31 @@ HWY_INLINE V Erf(D d, V x) {
   return hn::Div(p, q);
 }
 
+struct GeluOp {
+  static HWY_INLINE V Apply(D d, V v, V half, V one, V rsqrt2) {
+    return hn::Mul(hn::Mul(half, v), hn::Add(one, Erf(d, hn::Mul(v, rsqrt2))));
+  }
+};
+
 void GeluImpl(float* x, int64_t n) {
   const D d;
   const V half = hn::Set(d, 0.5f), one = hn::Set(d, 1.0f), rsqrt2 = hn::Set(d, 0.70710678118654752f);
-  MapInPlace(x, n, [&](V v) { return hn::Mul(hn::Mul(half, v), hn::Add(one, Erf(d, hn::Mul(v, rsqrt2)))); });
+  MapInPlace<GeluOp>(x, n, half, one, rsqrt2);
 }
 
-void ErfImpl(float* x, int64_t n) {
-  const D d;
-  MapInPlace(x, n, [&](V v) { return Erf(d, v); });
-}
+struct ErfOp {
+  static HWY_INLINE V Apply(D d, V v) { return Erf(d, v); }
+};
+
+void ErfImpl(float* x, int64_t n) { MapInPlace<ErfOp>(x, n); }
+
+struct ReluOp {
+  static HWY_INLINE V Apply(D, V v, V zero) { return hn::Max(v, zero); }
+};
 
 void ReluImpl(float* x, int64_t n) {
   const D d;
-  const V zero = hn::Zero(d);
-  MapInPlace(x, n, [&](V v) { return hn::Max(v, zero); });
+  MapInPlace<ReluOp>(x, n, hn::Zero(d));
 }
 
 void AddImpl(float* HWY_RESTRICT y, const float* HWY_RESTRICT x, int64_t n) {
@@ -186,19 +197,25 @@ HWY_INLINE float Max(const float* HWY_RESTRICT x, int64_t n) {
   return r;
 }
 
+struct ExpSubOp {
+  static HWY_INLINE V Apply(D d, V v, V vmx, V lo) { return hn::Exp(d, hn::Max(hn::Sub(v, vmx), lo)); }
+};
+
 // x[i] = exp(x[i] - mx), returns the sum. Arguments are clamped at -100 (exp < 4e-44): keeps
 // Highway's Exp inside its valid range when x holds the lowest float (masked scores).
 HWY_INLINE float ExpSub(float* HWY_RESTRICT x, int64_t n, float mx) {
   const D d;
-  const V vmx = hn::Set(d, mx), lo = hn::Set(d, -100.0f);
-  MapInPlace(x, n, [&](V v) { return hn::Exp(d, hn::Max(hn::Sub(v, vmx), lo)); });
+  MapInPlace<ExpSubOp>(x, n, hn::Set(d, mx), hn::Set(d, -100.0f));
   return Sum(x, n);
 }
 
+struct ScaleOp {
+  static HWY_INLINE V Apply(D, V v, V vs) { return hn::Mul(v, vs); }
+};
+
 HWY_INLINE void Scale(float* HWY_RESTRICT x, int64_t n, float s) {
   const D d;
-  const V vs = hn::Set(d, s);
-  MapInPlace(x, n, [&](V v) { return hn::Mul(v, vs); });
+  MapInPlace<ScaleOp>(x, n, hn::Set(d, s));
 }
 
 void SoftmaxRowImpl(float* x, int64_t n) {
@@ -325,6 +342,7 @@ void layer_norm(float* x, int64_t rows, int64_t dim, const float* gamma, const f
   for (int64_t r = 0; r < rows; ++r) t.layer_norm_row(x + r * dim, dim, gamma, beta, eps);
 }
 
+const char* ops_target() { return Ops().target; }
 void gelu(float* x, int64_t n) { Ops().gelu(x, n); }
 void relu(float* x, int64_t n) { Ops().relu(x, n); }
 void erf_approx(float* x, int64_t n) { Ops().erf(x, n); }

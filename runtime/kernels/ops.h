@@ -21,6 +21,10 @@ void relu(float* x, int64_t n);
 // its error against std::erf.
 void erf_approx(float* x, int64_t n);
 
+// Highway target the ops above run on in this process (e.g. "AVX3", "SVE2"), chosen once at
+// first use; for logs and benches.
+const char* ops_target();
+
 // y += x (residual connections).
 void add_inplace(float* y, const float* x, int64_t n);
 

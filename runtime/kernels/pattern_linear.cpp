@@ -75,7 +75,7 @@ namespace rt3 {
 namespace kernels {
 namespace pat_detail {
 constexpr int kMaxR = 16;      // most m rows per tile (any target)
-constexpr int kMaxLanes = 32;  // most float lanes per vector we accept
+constexpr int kMaxLanes = 64;  // most float lanes per vector we accept: 2048-bit SVE
 constexpr int kKC = 512;       // k-block of inputs (and row stride of the copied x tile)
 constexpr int kSteps = 16;     // unrolled column steps per block (Duff's device)
 // One strip: NV*L output rows of one row tile.
@@ -127,15 +127,15 @@ struct PatKernels {
 }  // namespace rt3
 #endif
 
-// Accumulators live in fixed-size arrays of vectors, which sizeless types (SVE, RVV) forbid.
-#ifndef HWY_DISABLED_TARGETS
-#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_RVV)
-#endif
+// Targets: runtime/kernels/simd_targets.h. SVE is among them: the tile keeps its accumulators in
+// named registers (acc_tile-inl.h), not in an array of vectors.
+#include "runtime/kernels/simd_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/pattern_linear.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 #include "runtime/kernels/target_dispatch.h"
+#include "runtime/kernels/acc_tile-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rt3 {
@@ -144,51 +144,46 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 using pat_detail::PatKernels;
 
-#if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || (HWY_ARCH_ARM_A64 && HWY_TARGET == HWY_NEON)
-constexpr int kPatAcc = 16;
-#elif HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+// Accumulator budget per tile, as BP's: 16 on targets with 32 vector registers (AVX-512; NEON and
+// SVE on aarch64), 12 on the others.
+#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
 constexpr int kPatAcc = 4;
+#elif (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) || HWY_ARCH_ARM_A64
+constexpr int kPatAcc = 16;
 #else
 constexpr int kPatAcc = 12;
 #endif
 
 // Column step N of a Duff block ending at (oe, we): the kept column oe[-N] (a byte offset from
-// the tile base xt), its NV weight vectors at we - N * NV * L, into accumulator set (N + C) % U.
-template <int N, int R, int NV, int U, int C = 0, class D, class V>
-HWY_INLINE void PatStep(D d, V (&acc)[U][R][NV], const uint32_t* HWY_RESTRICT oe, const float* HWY_RESTRICT we,
-                        uintptr_t xt, int64_t ldx) {
-  constexpr size_t L = hn::MaxLanes(D());
+// the tile base xt), its NV weight vectors at we - N * NV * L, into accumulator set (N + C) % U
+// of the R x NV tile acc (registers as in acc_tile-inl.h).
+template <int N, int R, int NV, int U, int C = 0, class D, class... Vs>
+HWY_INLINE void PatStep(D d, const uint32_t* HWY_RESTRICT oe, const float* HWY_RESTRICT we, uintptr_t xt,
+                        int64_t ldx, Vs&... acc) {
+  const size_t L = hn::Lanes(d);  // a constant except on scalable SVE
   const float* xc = reinterpret_cast<const float*>(xt + oe[-N]);
   const float* wj = we - static_cast<ptrdiff_t>(N * NV * L);
-  V wv[NV];
-#pragma GCC unroll 2
-  for (int v = 0; v < NV; ++v) wv[v] = hn::Load(d, wj + v * L);
-#pragma GCC unroll 24
-  for (int r = 0; r < R; ++r) {
-    const V xr = hn::Set(d, xc[r * ldx]);
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) acc[(N + C) % U][r][v] = hn::MulAdd(xr, wv[v], acc[(N + C) % U][r][v]);
-  }
+  ColumnStep<(N + C) % U, R, NV>(d, xc, ldx, 0, wj, acc...);
 }
 
-template <int N, int R, int NV, int U, int C = 0, class D, class V>
-HWY_INLINE void PatSteps(D d, V (&acc)[U][R][NV], const uint32_t* HWY_RESTRICT oe, const float* HWY_RESTRICT we,
-                         uintptr_t xt, int64_t ldx) {
+template <int N, int R, int NV, int U, int C = 0, class D, class... Vs>
+HWY_INLINE void PatSteps(D d, const uint32_t* HWY_RESTRICT oe, const float* HWY_RESTRICT we, uintptr_t xt,
+                         int64_t ldx, Vs&... acc) {
   if constexpr (N >= 1) {
-    PatStep<N, R, NV, U, C>(d, acc, oe, we, xt, ldx);
-    PatSteps<N - 1, R, NV, U, C>(d, acc, oe, we, xt, ldx);
+    PatStep<N, R, NV, U, C>(d, oe, we, xt, ldx, acc...);
+    PatSteps<N - 1, R, NV, U, C>(d, oe, we, xt, ldx, acc...);
   }
 }
 
 // One column tile: its `count` kept columns (byte offsets o) against the values at w; returns
 // the values of the next tile.
-template <int R, int NV, int U, class D, class V>
-HWY_INLINE const float* PatTileCols(D d, V (&acc)[U][R][NV], const uint32_t* HWY_RESTRICT o, int32_t count,
-                                    uintptr_t xt, int64_t ldx, const float* HWY_RESTRICT w) {
-  constexpr size_t nr = NV * hn::MaxLanes(D());
+template <int R, int NV, int U, class D, class... Vs>
+HWY_INLINE const float* PatTileCols(D d, const uint32_t* HWY_RESTRICT o, int32_t count, uintptr_t xt,
+                                    int64_t ldx, const float* HWY_RESTRICT w, Vs&... acc) {
+  const size_t nr = NV * hn::Lanes(d);
   constexpr int S = pat_detail::kSteps;
   while (count > S) {  // tiles wider than 16 kept columns only
-    PatSteps<S, R, NV, U>(d, acc, o + S, w + S * nr, xt, ldx);
+    PatSteps<S, R, NV, U>(d, o + S, w + S * nr, xt, ldx, acc...);
     o += S;
     w += S * nr;
     count -= S;
@@ -197,7 +192,7 @@ HWY_INLINE const float* PatTileCols(D d, V (&acc)[U][R][NV], const uint32_t* HWY
   const float* we = w + static_cast<size_t>(count) * nr;
 #define RT3_PAT_CASE(n)                                   \
   case n:                                                 \
-    PatStep<n, R, NV, U>(d, acc, oe, we, xt, ldx); \
+    PatStep<n, R, NV, U>(d, oe, we, xt, ldx, acc...);     \
     [[fallthrough]];
   switch (count) {
     RT3_PAT_CASE(16)
@@ -230,8 +225,8 @@ template <int K>
 HWY_NOINLINE int64_t PatGemv2(const pat_detail::TileArgs& a, int64_t s0, int64_t s1) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
-  constexpr size_t L = hn::MaxLanes(decltype(d)());
-  constexpr size_t kw = static_cast<size_t>(K) * L;
+  const size_t L = hn::Lanes(d);
+  const size_t kw = static_cast<size_t>(K) * L;
   const uintptr_t tile_bytes = static_cast<uintptr_t>(a.tile_bytes);
   const uintptr_t xt0 = reinterpret_cast<uintptr_t>(a.x) - sizeof(float) * static_cast<uintptr_t>(a.c0) +
                         static_cast<uintptr_t>(a.t0) * tile_bytes;
@@ -245,26 +240,24 @@ HWY_NOINLINE int64_t PatGemv2(const pat_detail::TileArgs& a, int64_t s0, int64_t
     const uint8_t* HWY_RESTRICT ib = a.ids + B.ids_off;
     const float* HWY_RESTRICT wa = a.values + A.val_off;
     const float* HWY_RESTRICT wb = a.values + B.val_off;
-    V acc_a[2][1][1], acc_b[2][1][1];
-    acc_a[0][0][0] = hn::Load(d, a.bias + s * a.bias_stride);
-    acc_b[0][0][0] = hn::Load(d, a.bias + (s + 1) * a.bias_stride);
-    acc_a[1][0][0] = hn::Zero(d);
-    acc_b[1][0][0] = hn::Zero(d);
+    // Two 1 x 1 tiles of two sets each: strip A's (a0, a1), strip B's (b0, b1).
+    V a0 = hn::Load(d, a.bias + s * a.bias_stride), a1 = hn::Zero(d);
+    V b0 = hn::Load(d, a.bias + (s + 1) * a.bias_stride), b1 = hn::Zero(d);
     uintptr_t xt = xt0;
     for (int64_t t = a.t0; t < a.t1; ++t) {
-      PatSteps<K, 1, 1, 2>(d, acc_a, offs + ia[t] * K + K, wa + kw, xt, 0);
-      PatSteps<K, 1, 1, 2>(d, acc_b, offs + ib[t] * K + K, wb + kw, xt, 0);
+      PatSteps<K, 1, 1, 2>(d, offs + ia[t] * K + K, wa + kw, xt, 0, a0, a1);
+      PatSteps<K, 1, 1, 2>(d, offs + ib[t] * K + K, wb + kw, xt, 0, b0, b1);
       wa += kw;
       wb += kw;
       xt += tile_bytes;
     }
     if (a.rag) {
       const pat_detail::PatRef pa = a.rpat[ia[a.t1]], pb = a.rpat[ib[a.t1]];
-      PatTileCols<1, 1, 2>(d, acc_a, offs + pa.start, pa.count, xt, 0, wa);
-      PatTileCols<1, 1, 2>(d, acc_b, offs + pb.start, pb.count, xt, 0, wb);
+      PatTileCols<1, 1, 2>(d, offs + pa.start, pa.count, xt, 0, wa, a0, a1);
+      PatTileCols<1, 1, 2>(d, offs + pb.start, pb.count, xt, 0, wb, b0, b1);
     }
-    hn::StoreU(hn::Add(acc_a[0][0][0], acc_a[1][0][0]), d, a.y + A.row0);
-    hn::StoreU(hn::Add(acc_b[0][0][0], acc_b[1][0][0]), d, a.y + B.row0);
+    hn::StoreU(hn::Add(a0, a1), d, a.y + A.row0);
+    hn::StoreU(hn::Add(b0, b1), d, a.y + B.row0);
   }
   return s;
 }
@@ -277,9 +270,10 @@ template <int R, int NV, int K>
 HWY_NOINLINE void PatTile(const pat_detail::TileArgs& a, int64_t s0, int64_t s1) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
-  constexpr size_t L = hn::MaxLanes(decltype(d)());
+  const size_t L = hn::Lanes(d);  // a constant except on scalable SVE
   constexpr int U = R * NV == 1 ? 4 : (R * NV <= 3 ? 2 : 1);  // independent accumulator sets
-  constexpr size_t nr = NV * L;
+  static_assert(U * R * NV <= 16, "the tile has 16 registers");
+  const size_t nr = NV * L;
   // Address of x[c - c0] as integer arithmetic (x - c0 may point before the buffer).
   const uintptr_t xb = reinterpret_cast<uintptr_t>(a.x) - sizeof(float) * static_cast<uintptr_t>(a.c0);
   const uintptr_t xt0 = xb + static_cast<uintptr_t>(a.t0) * static_cast<uintptr_t>(a.tile_bytes);
@@ -302,76 +296,62 @@ HWY_NOINLINE void PatTile(const pat_detail::TileArgs& a, int64_t s0, int64_t s1)
     const float* HWY_RESTRICT bias = a.first ? a.bias + s * a.bias_stride : nullptr;
     // Ragged strip (rows < NV*L): go through a small tile so no row past the strip is written.
     const bool ragged = st.rows != static_cast<int32_t>(nr);
-    HWY_ALIGN float tmp[R * NV * pat_detail::kMaxLanes];
+    HWY_ALIGN float tmp[R * NV * hn::MaxLanes(decltype(d)())];  // MaxLanes: 64 on scalable SVE
     float* HWY_RESTRICT y = a.y + st.row0;
     int64_t ly = ldy;
     if (ragged) {
-      std::memset(tmp, 0, sizeof(tmp));
+      std::memset(tmp, 0, sizeof(float) * R * nr);
       if (!bias) {
         for (int r = 0; r < R; ++r) std::memcpy(tmp + r * nr, y + r * ldy, sizeof(float) * st.rows);
       }
       y = tmp;
       ly = static_cast<int64_t>(nr);
     }
-    V acc[U][R][NV];
-#pragma GCC unroll 24
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) {
-        acc[0][r][v] = bias ? hn::Load(d, bias + v * L) : hn::LoadU(d, y + r * ly + v * L);
+    // acc (set u, row r, vector v) is register (u * R + r) * NV + v (acc_tile-inl.h); sets
+    // 1..U-1 start at zero.
+    RT3_ACC_DECLARE16(V, d, acc);
+    if (bias) {
+      const V b0 = hn::Load(d, bias);
+      if constexpr (NV == 2) {
+        SetRows<R, NV>(b0, hn::Load(d, bias + L), RT3_ACC16(acc));
+      } else {
+        SetRows<R, NV>(b0, b0, RT3_ACC16(acc));
       }
-    }
-#pragma GCC unroll 4
-    for (int u = 1; u < U; ++u) {
-#pragma GCC unroll 24
-      for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) acc[u][r][v] = hn::Zero(d);
-      }
+    } else {
+      LoadRows<R, NV>(d, y, ly, RT3_ACC16(acc));
     }
     uintptr_t xt = xt0;
     if constexpr (K < 0) {
       for (int64_t t = a.t0; t < a.t1; ++t) {
         const pat_detail::PatRef pr = a.pat[ids[t]];
-        w = PatTileCols<R, NV, U>(d, acc, a.offs + pr.start, pr.count, xt, ldx, w);
+        w = PatTileCols<R, NV, U>(d, a.offs + pr.start, pr.count, xt, ldx, w, RT3_ACC16(acc));
         xt += tile_bytes;
       }
     } else {
       const uint32_t* HWY_RESTRICT offs = a.offs;
       constexpr int T = U > 1 ? 2 : 1;  // tiles per iteration
-      constexpr size_t kw = static_cast<size_t>(K) * nr;
+      const size_t kw = static_cast<size_t>(K) * nr;
       int64_t t = a.t0;
       for (; t + T <= a.t1; t += T) {
-        PatSteps<K, R, NV, U>(d, acc, offs + ids[t] * K + K, w + kw, xt, ldx);
+        PatSteps<K, R, NV, U>(d, offs + ids[t] * K + K, w + kw, xt, ldx, RT3_ACC16(acc));
         if constexpr (T == 2) {
-          PatSteps<K, R, NV, U, K>(d, acc, offs + ids[t + 1] * K + K, w + 2 * kw, xt + tile_bytes, ldx);
+          PatSteps<K, R, NV, U, K>(d, offs + ids[t + 1] * K + K, w + 2 * kw, xt + tile_bytes, ldx, RT3_ACC16(acc));
         }
         w += T * kw;
         xt += T * tile_bytes;
       }
       if (T == 2 && t < a.t1) {
-        PatSteps<K, R, NV, U>(d, acc, offs + ids[t] * K + K, w + kw, xt, ldx);
+        PatSteps<K, R, NV, U>(d, offs + ids[t] * K + K, w + kw, xt, ldx, RT3_ACC16(acc));
         w += kw;
         xt += tile_bytes;
       }
     }
     if (a.rag) {
       const pat_detail::PatRef pr = a.rpat[ids[a.t1]];
-      w = PatTileCols<R, NV, U>(d, acc, a.offs + pr.start, pr.count, xt, ldx, w);
+      w = PatTileCols<R, NV, U>(d, a.offs + pr.start, pr.count, xt, ldx, w, RT3_ACC16(acc));
     }
-#pragma GCC unroll 4
-    for (int u = 1; u < U; ++u) {
-#pragma GCC unroll 24
-      for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) acc[0][r][v] = hn::Add(acc[0][r][v], acc[u][r][v]);
-      }
-    }
-#pragma GCC unroll 24
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) hn::StoreU(acc[0][r][v], d, y + r * ly + v * L);
-    }
+    FoldSets<U, R, NV>(d, RT3_ACC16(acc));
+    StoreRows<R, NV>(d, y, ly, RT3_ACC16(acc));
     if (ragged) {
       for (int r = 0; r < R; ++r) std::memcpy(a.y + st.row0 + r * ldy, tmp + r * nr, sizeof(float) * st.rows);
     }

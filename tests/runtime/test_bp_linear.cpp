@@ -350,7 +350,9 @@ TEST(BpLinear, EverySimdTarget) {
   for (const auto& t : targets) {
     std::mt19937 rng(5);
     const auto W = RandomGroupPrunedWeight(rng, 5, 3, 4, 0.0);
-    std::printf("target %s: %s\n", t.c_str(), BpLinear(bp_pack(W.data(), 5, 3, 4), nullptr, t).kernel_name());
+    const std::string name = BpLinear(bp_pack(W.data(), 5, 3, 4), nullptr, t).kernel_name();
+    std::printf("target %s: %s\n", t.c_str(), name.c_str());
+    EXPECT_EQ(name.rfind("bp-hwy-" + t + " ", 0), 0u) << name;  // the table of that target, not another
     for (int64_t br : {1, 4, 16, 32}) {
       for (int64_t m : {1, 2, 7, 30}) {
         for (double s : {0.0, 0.5, 1.0}) {

@@ -20,6 +20,7 @@
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -295,7 +296,9 @@ TEST(KernelsDenseLinear, EverySimdTarget) {
   ASSERT_FALSE(targets.empty());
   for (const auto& t : targets) {
     std::vector<float> W(5 * 3, 1.0f);
-    std::printf("target %s: %s\n", t.c_str(), DenseLinear(W.data(), nullptr, 5, 3, t).kernel_name());
+    const std::string name = DenseLinear(W.data(), nullptr, 5, 3, t).kernel_name();
+    std::printf("target %s: %s\n", t.c_str(), name.c_str());
+    EXPECT_EQ(name.rfind("hwy-" + t + " ", 0), 0u) << name;  // the table of that target, not another
     for (int threads : {1, 2})
       for (int64_t m : {1, 2, 3, 5, 6, 7, 12, 13, 100})
         for (auto kn : {std::pair<int64_t, int64_t>{1, 1}, {7, 9}, {33, 64}, {300, 17}, {1100, 40}})

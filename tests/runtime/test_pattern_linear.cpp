@@ -222,7 +222,8 @@ TEST(PatternLinear, TargetOverride) {
   const PatternWeights p = RandomSet(rng, 16, 16, 16, 16, 1, {8});
   for (const std::string& t : dense_linear_targets()) {
     PatternLinear lin(W.data(), nullptr, p, t);
-    EXPECT_NE(std::string(lin.kernel_name()).find(t), std::string::npos) << lin.kernel_name();
+    // "hwy-SVE " must not pass for an SVE2 kernel: match the whole target name.
+    EXPECT_NE(std::string(lin.kernel_name()).find("hwy-" + t + " "), std::string::npos) << lin.kernel_name();
     EXPECT_NE(std::string(lin.kernel_name()).find("16x16"), std::string::npos) << lin.kernel_name();
   }
   EXPECT_THROW(PatternLinear(W.data(), nullptr, p, "NO_SUCH_TARGET"), std::invalid_argument);

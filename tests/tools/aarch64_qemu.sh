@@ -8,8 +8,8 @@
 #   sve512   -cpu max,sve-max-vq=4  512-bit SVE (A64FX)
 # The NEON run is the whole suite; the SVE runs are every SIMD kernel (dense, BP, pattern, ops),
 # the engine/bundle golden tests, the C API and the thread pool, where the vector width could
-# matter. (RT3's kernels turn Highway's SVE targets off, so SVE CPUs run the NEON kernels too:
-# docs/install.md.) Then the installed library is consumed by tests/consumer under qemu.
+# matter: there the kernels run Highway's SVE/SVE2 code (KernelsDispatch.* prints and checks which
+# target each kernel picked). Then the installed library is consumed by tests/consumer under qemu.
 #   aarch64_qemu.sh SOURCE_DIR BUILD_DIR
 # RT3_SKIP_AARCH64=1 skips it (exit 77, reported by ctest as skipped): for developers only, CI runs it.
 set -euo pipefail
@@ -39,7 +39,7 @@ run() {  # run NAME CPU [GTEST_FILTER]
       >"$bin/rt3_tests.$name.log" 2>&1; then
     cat "$bin/rt3_tests.$name.log"; echo "aarch64_qemu: FAILED on $name"; exit 1
   fi
-  grep -E '^target |PASSED|SKIPPED' "$bin/rt3_tests.$name.log" | sort -u
+  grep -E '^(target|dispatch) |PASSED|SKIPPED' "$bin/rt3_tests.$name.log" | sort -u
   echo "aarch64_qemu: $name $((SECONDS - t)) s"
 }
 run neon max,sve=off
