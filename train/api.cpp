@@ -107,8 +107,8 @@ TrainResult train(const TrainRequest& req) {
   torch::manual_seed(cfg.train.seed);  // the model's initial weights depend on it
   auto task = make_task(cfg, req.out_dir);
   if (init) {
-    auto impl = std::dynamic_pointer_cast<models::DistilBertImpl>(task->module());
-    models::DistilBert model(impl);
+    auto impl = std::dynamic_pointer_cast<nn::DistilBertImpl>(task->module());
+    nn::DistilBert model(impl);
     HfLoadReport rep = load_hf_weights(model, init_dir + "/model.safetensors", /*allow_new_head=*/true);
     if (req.on_message) {
       if (!rep.ignored.empty()) req.on_message("warning: ignored " + std::to_string(rep.ignored.size()) +
@@ -144,7 +144,7 @@ ImportResult import_hf(const ImportRequest& req) {
   models::DistilBertConfig cfg = read_hf_config(req.hf_dir);
   const fs::path vocab = fs::path(req.hf_dir) / "vocab.txt";
   if (!fs::exists(vocab)) throw std::runtime_error("'" + req.hf_dir + "' has no vocab.txt");
-  models::DistilBert model(cfg);
+  nn::DistilBert model(cfg);
   HfLoadReport rep = load_hf_weights(model, req.hf_dir + "/model.safetensors", /*allow_new_head=*/true);
   fs::create_directories(req.out_dir);
   format::copy_file_atomic(vocab.string(), (fs::path(req.out_dir) / "vocab.txt").string());

@@ -54,7 +54,7 @@ class LmTask : public Task {
     for (auto& s : streams_)
       if (static_cast<int64_t>(s.size()) < cfg.train.seq_len + 2)
         throw std::runtime_error("sotu split too small for seq_len " + std::to_string(cfg.train.seq_len));
-    model_ = models::TransformerLM(cfg.lm);
+    model_ = nn::TransformerLM(cfg.lm);
   }
 
   std::shared_ptr<torch::nn::Module> module() override { return model_.ptr(); }
@@ -114,7 +114,7 @@ class LmTask : public Task {
 
   RunConfig cfg_;
   std::vector<int32_t> streams_[3];
-  models::TransformerLM model_{nullptr};
+  nn::TransformerLM model_{nullptr};
 };
 
 // ---------------------------------------------------------------- classification (spam, wordnet)
@@ -152,7 +152,7 @@ class ClassifierTask : public Task {
     for (int i = 0; i < 3; ++i)
       for (const auto& ex : *parts[i]) splits_[i].push_back({enc.encode(ex.text), ex.label});
     if (splits_[0].empty()) throw std::runtime_error("task " + task_name(cfg.task) + " has no training examples");
-    model_ = models::DistilBert(cfg.distilbert);
+    model_ = nn::DistilBert(cfg.distilbert);
   }
 
   std::shared_ptr<torch::nn::Module> module() override { return model_.ptr(); }
@@ -256,7 +256,7 @@ class ClassifierTask : public Task {
   std::vector<EncodedExample> splits_[3];
   std::vector<uint64_t> perm_;
   int64_t perm_epoch_ = -1;
-  models::DistilBert model_{nullptr};
+  nn::DistilBert model_{nullptr};
 };
 
 }  // namespace
