@@ -170,6 +170,12 @@ bad_data no_data "needs its data" --task classify
 bad_data preset_with_data "reads its shipped corpus" --task spam --data "$T/jsonl"
 printf 'good doc\n\n\xff\xfe\n' > "$T/bad.txt"
 CFG="$T/lm.json" bad_data lm_non_utf8 "bad.txt:3: not valid UTF-8" --task lm --data "$T/bad.txt"
+# A run directory inside the data folder is refused like any output over an input.
+if "$RT3" train --task classify --data "$T/jsonl" --out "$T/jsonl/run" --threads 1 > /dev/null 2> "$T/err"; then
+  echo "FAIL: --out inside --data was accepted"; fail=1
+elif ! grep -q "lies inside the input" "$T/err" || [ -e "$T/jsonl/run" ]; then
+  echo "FAIL: --out inside --data:"; cat "$T/err"; fail=1
+else echo "ok: --out inside --data refused"; fi
 # A failure after the directory was made (spm_train cannot reach the vocabulary): it is removed again.
 sed 's/"spm_vocab_size": 80/"spm_vocab_size": 5000/' "$T/lm.json" > "$T/lm_big.json"
 CFG="$T/lm_big.json" bad_data lm_vocab "lower train.spm_vocab_size (now 5000)" --task lm --data "$T/docs"
