@@ -28,8 +28,7 @@
 #include "train/api.h"
 #include "train/compute_env.h"
 #include "train/data/paths.h"
-#include "train/data/spam.h"
-#include "train/data/wordnet.h"
+#include "train/data/task_data.h"
 #include "train/prune/prune_api.h"
 
 namespace rt3::cli {
@@ -117,7 +116,7 @@ json runtime_check(const Stage& st, const fs::path& dir, const fs::path& bundle,
   json r = {{"bundle", bundle.string()}, {"bundle_bytes", fs::file_size(bundle)}};
   data::ClassCorpus corpus;
   if (st.task != "sotu") {
-    corpus = st.task == "spam" ? data::load_spam(data::data_dir()) : data::load_wordnet();
+    corpus = data::load_class_corpus(data::preset_spec(st.task));  // the examples rt3 eval reads
     if (data_limit > 0 && static_cast<int64_t>(corpus.test.size()) > data_limit) corpus.test.resize(data_limit);
   }
   // Every variant of the bundle (only "base" unless it holds pattern sets), selected in turn.

@@ -26,9 +26,23 @@ std::string metrics_line(const train::Metrics& m) {
 }  // namespace
 
 Runner add_train(CLI::App& app, GlobalOptions& g) {
-  auto* cmd = app.add_subcommand("train", "Train a dense model (LM on sotu, DistilBERT classifier on spam or wordnet)");
+  auto* cmd = app.add_subcommand("train", "Train a dense model: an LM or a DistilBERT classifier, on your own data (--task lm | "
+                                           "classify) or a shipped corpus (sotu, spam, wordnet)");
   auto req = std::make_shared<train::TrainRequest>();
-  cmd->add_option("--task", req->task, "sotu | spam | wordnet")->check(CLI::IsMember({"sotu", "spam", "wordnet"}));
+  cmd->add_option("--task", req->task, "classify | lm (your data) | sotu | spam | wordnet (shipped corpora)")
+      ->check(CLI::IsMember({"classify", "lm", "sotu", "spam", "wordnet"}));
+  // Existence is checked by the data readers, whose errors name the file (and line).
+  cmd->add_option("--data", req->data,
+                  "classify: a folder with train.csv|tsv|jsonl|json [+ valid|validation.*, test.*] or one such file; "
+                  "lm: a folder of .txt documents or one text file (blank lines separate documents)");
+  cmd->add_option("--train", req->train_file, "Training file (instead of --data); valid/test not given are carved from it");
+  cmd->add_option("--valid", req->valid_file, "Validation file (with --train)");
+  cmd->add_option("--test", req->test_file, "Test file (with --train)");
+  cmd->add_option("--text-column", req->text_column, "classify: column (or JSON key) of the text")->capture_default_str();
+  cmd->add_option("--text-pair-column", req->text_pair_column, "classify: column of the second text of a pair");
+  cmd->add_option("--label-column", req->label_column, "classify: column of the label (strings or integers)")->capture_default_str();
+  cmd->add_option("--tokenizer", req->tokenizer, "lm: use this SentencePiece model instead of training one on the train split")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--config", req->config_file, "JSON file with {\"train\": {...}, \"model\": {...}} overrides")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", req->out_dir, "Run directory (weights, tokenizer, checkpoints, metrics)")->required();
@@ -42,7 +56,8 @@ Runner add_train(CLI::App& app, GlobalOptions& g) {
       throw CLI::ValidationError("--task", "--task is required (unless --resume)");
   });
   return [req, &g]() {
-    refuse_output_over_inputs(req->out_dir, "--out", {req->init_dir, req->config_file});
+    refuse_output_over_inputs(req->out_dir, "--out", {req->init_dir, req->config_file, req->data, req->train_file,
+                                                       req->valid_file, req->test_file, req->tokenizer});
     ProgressLine bar("train");
     req->threads = g.threads;
     req->on_message = [&bar](const std::string& m) { bar.note(m); };

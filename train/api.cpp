@@ -7,11 +7,13 @@
 
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
+#include "train/data/task_data.h"
 #include "train/hf_import.h"
 #include "train/prune/pattern_schedule.h"
 #include "train/run_config.h"
 #include "train/run_files.h"
 #include "train/tasks.h"
+#include "train/text_encoders.h"
 #include "train/trainer.h"
 
 namespace rt3::train {
@@ -50,6 +52,35 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+// The data a fresh run reads, from the request: the preset's own, or the user's files.
+data::DataSpec data_spec_of(const TrainRequest& req, TaskKind task) {
+  const bool files = !req.data.empty() || !req.train_file.empty() || !req.valid_file.empty() || !req.test_file.empty();
+  const bool columns = req.text_column != "text" || req.label_column != "label" || !req.text_pair_column.empty();
+  if (is_preset(task)) {
+    if (files || columns)
+      throw std::runtime_error("task " + task_name(task) + " reads its shipped corpus: --data, --train, --valid, --test and "
+                               "the column flags are for --task classify or lm");
+    return data::preset_spec(task_name(task));
+  }
+  if (is_lm(task) && columns) throw std::runtime_error("--text-column, --text-pair-column and --label-column are for --task classify");
+  if (req.data.empty() == req.train_file.empty())
+    throw std::runtime_error("--task " + task_name(task) + " needs its data: --data DIR|FILE, or --train FILE [--valid FILE] [--test FILE]");
+  data::DataSpec d;
+  d.text_column = req.text_column;
+  d.text_pair_column = req.text_pair_column;
+  d.label_column = req.label_column;
+  if (!req.data.empty()) {
+    if (!req.valid_file.empty() || !req.test_file.empty())
+      throw std::runtime_error("--valid and --test go with --train, not with --data");
+    return is_lm(task) ? data::resolve_lm_data(req.data, d) : data::resolve_class_data(req.data, d);
+  }
+  auto absolute = [](const std::string& p) { return p.empty() ? p : fs::absolute(p).lexically_normal().string(); };
+  d.train = absolute(req.train_file);
+  d.valid = absolute(req.valid_file);
+  d.test = absolute(req.test_file);
+  return d;
+}
+
 int64_t count_parameters(torch::nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters()) n += p.numel();
@@ -78,8 +109,14 @@ TrainResult train(const TrainRequest& req) {
     if (holds_trained_run(req.out_dir))
       throw std::runtime_error("'" + req.out_dir + "' already holds a run: use --resume to continue it, or another --out");
     cfg = default_config(parse_task(req.task));
+    cfg.data = data_spec_of(req, cfg.task);
+    if (!req.tokenizer.empty()) {
+      if (!is_lm(cfg.task)) throw std::runtime_error("--tokenizer takes a SentencePiece model: use it with --task lm or sotu");
+      // The model's vocabulary is the tokenizer's; a --config may still say otherwise (and fail).
+      cfg.lm.vocab_size = cfg.train.spm_vocab_size = SpmEncoder(req.tokenizer).vocab_size();
+    }
     if (!init_dir.empty()) {
-      if (is_lm(cfg.task)) throw std::runtime_error("--init takes a Hugging Face DistilBERT: use it with --task spam or wordnet");
+      if (is_lm(cfg.task)) throw std::runtime_error("--init takes a Hugging Face DistilBERT: use it with --task spam, wordnet or classify");
       if (!fs::exists(fs::path(req.init_dir) / "vocab.txt"))
         throw std::runtime_error("'" + req.init_dir + "' has no vocab.txt");
       // Architecture from the checkpoint; labels from the task (the head is re-initialised if they differ).
@@ -91,24 +128,37 @@ TrainResult train(const TrainRequest& req) {
   }
   if (req.steps > 0) cfg.train.steps = req.steps;
   const bool init = !init_dir.empty() && !from_checkpoint;
+  // Data first: a bad file fails here, before the run directory exists.
+  if (req.on_message) req.on_message("preparing data and tokenizer for task " + task_name(cfg.task));
+  TaskData task_data = load_task_data(cfg);
+  // A run directory this call creates is removed again if the start fails before the run files
+  // are written (a tokenizer that cannot be trained, too few tokens), so nothing half-made stays.
+  std::error_code ec;
+  const bool created = !fs::exists(req.out_dir, ec);
+  struct RemoveUnlessKept {
+    std::string dir;
+    bool keep = false;
+    ~RemoveUnlessKept() {
+      std::error_code e;
+      if (!keep && !dir.empty()) fs::remove_all(dir, e);
+    }
+  } cleanup{created ? req.out_dir : std::string()};
   fs::create_directories(req.out_dir);
   remove_stale_temp_files(req.out_dir);
-  if (!init && !req.resume) {
-    std::error_code ec;
-    fs::remove(fs::path(req.out_dir) / kInitFile, ec);  // left by an earlier, abandoned --init start
-  }
+  if (!init && !req.resume) fs::remove(fs::path(req.out_dir) / kInitFile, ec);  // left by an earlier, abandoned --init start
+  if (!req.tokenizer.empty() && !req.resume)
+    format::copy_file_atomic(req.tokenizer, (fs::path(req.out_dir) / "tokenizer.model").string());
   if (init) {
     format::copy_file_atomic((fs::path(init_dir) / "vocab.txt").string(), (fs::path(req.out_dir) / "vocab.txt").string());
     // So that a restart (--resume before the first checkpoint) starts from the same weights.
     write_file_atomic(req.out_dir + "/" + kInitFile, json{{"init", fs::absolute(init_dir).string()}}.dump(2));
   }
 
-  if (req.on_message) req.on_message("preparing data and tokenizer for task " + task_name(cfg.task));
   torch::manual_seed(cfg.train.seed);  // the model's initial weights depend on it
-  auto task = make_task(cfg, req.out_dir);
+  auto task = make_task(cfg, req.out_dir, std::move(task_data));
   if (init) {
-    auto impl = std::dynamic_pointer_cast<models::DistilBertImpl>(task->module());
-    models::DistilBert model(impl);
+    auto impl = std::dynamic_pointer_cast<nn::DistilBertImpl>(task->module());
+    nn::DistilBert model(impl);
     HfLoadReport rep = load_hf_weights(model, init_dir + "/model.safetensors", /*allow_new_head=*/true);
     if (req.on_message) {
       if (!rep.ignored.empty()) req.on_message("warning: ignored " + std::to_string(rep.ignored.size()) +
@@ -118,6 +168,7 @@ TrainResult train(const TrainRequest& req) {
     }
   }
   write_run_files(cfg, req.out_dir);  // on --resume too: records a changed --steps
+  cleanup.keep = true;  // from here on the directory is a run that --resume accepts
 
   TrainResult out;
   out.out_dir = req.out_dir;
@@ -144,7 +195,7 @@ ImportResult import_hf(const ImportRequest& req) {
   models::DistilBertConfig cfg = read_hf_config(req.hf_dir);
   const fs::path vocab = fs::path(req.hf_dir) / "vocab.txt";
   if (!fs::exists(vocab)) throw std::runtime_error("'" + req.hf_dir + "' has no vocab.txt");
-  models::DistilBert model(cfg);
+  nn::DistilBert model(cfg);
   HfLoadReport rep = load_hf_weights(model, req.hf_dir + "/model.safetensors", /*allow_new_head=*/true);
   fs::create_directories(req.out_dir);
   format::copy_file_atomic(vocab.string(), (fs::path(req.out_dir) / "vocab.txt").string());
@@ -172,7 +223,9 @@ EvalResult evaluate(const EvalRequest& req) {
   if (!fs::exists(fs::path(req.dir) / kRunFile) && !req.task.empty() && fs::exists(fs::path(req.dir) / "config.json")) {
     // An imported Hugging Face model: architecture from its config, labels from the task.
     cfg = default_config(parse_task(req.task));
-    if (is_lm(cfg.task)) throw std::runtime_error("an imported DistilBERT can only be evaluated on spam or wordnet");
+    if (is_lm(cfg.task) || !is_preset(cfg.task))
+      throw std::runtime_error("an imported DistilBERT can only be evaluated on spam or wordnet (for your own data: "
+                               "rt3 train --task classify --init DIR --data ...)");
     cfg.distilbert = read_hf_config(req.dir);
     cfg.distilbert.labels.clear();
     cfg.train.seq_len = std::min(cfg.train.seq_len, cfg.distilbert.max_position_embeddings);

@@ -29,8 +29,13 @@ struct StepReport {
 using StepCallback = std::function<void(const StepReport&)>;
 
 struct TrainRequest {
-  std::string task;         // sotu | spam | wordnet (ignored with resume: taken from the run dir)
+  std::string task;         // sotu | spam | wordnet | classify | lm (ignored with resume: taken from the run dir)
   std::string config_file;  // optional JSON overrides
+  // The user's data, for tasks classify and lm (docs/data.md "Bring your own data"): --data, or
+  // --train with optional --valid / --test; the column names of classification tables.
+  std::string data, train_file, valid_file, test_file;
+  std::string text_column = "text", text_pair_column, label_column = "label";
+  std::string tokenizer;    // lm: an existing SentencePiece model instead of training one
   std::string out_dir;
   bool resume = false;      // continue the run in out_dir from its last checkpoint
   std::string init_dir;     // optional Hugging Face DistilBERT directory to start from

@@ -31,7 +31,7 @@ models::DistilBertConfig read_hf_config(const std::string& dir) {
   return c;
 }
 
-HfLoadReport load_hf_weights(models::DistilBert& model, const std::string& path, bool allow_new_head) {
+HfLoadReport load_hf_weights(nn::DistilBert& model, const std::string& path, bool allow_new_head) {
   if (!fs::exists(path)) throw std::runtime_error("checkpoint '" + path + "' not found");
   auto file = format::SafetensorsFile::open(path);
   // Index checkpoint names as our names: a bare DistilBertModel has no "distilbert." prefix.

@@ -21,6 +21,6 @@ struct HfLoadReport {
 // naming the tensor when a required one is missing or has the wrong shape. With
 // `allow_new_head`, a missing or differently-sized pre_classifier/classifier keeps its fresh
 // initialisation and is listed in `initialised` (fine-tuning on a new task).
-HfLoadReport load_hf_weights(models::DistilBert& model, const std::string& safetensors_path, bool allow_new_head);
+HfLoadReport load_hf_weights(nn::DistilBert& model, const std::string& safetensors_path, bool allow_new_head);
 
 }  // namespace rt3::train

@@ -81,7 +81,9 @@ TaskKind parse_task(const std::string& name) {
   if (name == "sotu") return TaskKind::kSotu;
   if (name == "spam") return TaskKind::kSpam;
   if (name == "wordnet") return TaskKind::kWordnet;
-  throw std::runtime_error("unknown task '" + name + "' (expected sotu, spam or wordnet)");
+  if (name == "classify") return TaskKind::kClassify;
+  if (name == "lm") return TaskKind::kLm;
+  throw std::runtime_error("unknown task '" + name + "' (expected sotu, spam, wordnet, classify or lm)");
 }
 
 std::string task_name(TaskKind t) {
@@ -89,6 +91,8 @@ std::string task_name(TaskKind t) {
     case TaskKind::kSotu: return "sotu";
     case TaskKind::kSpam: return "spam";
     case TaskKind::kWordnet: return "wordnet";
+    case TaskKind::kClassify: return "classify";
+    case TaskKind::kLm: return "lm";
   }
   return "?";
 }
@@ -96,6 +100,7 @@ std::string task_name(TaskKind t) {
 RunConfig default_config(TaskKind task) {
   RunConfig c;
   c.task = task;
+  if (is_preset(task)) c.data.preset = task_name(task);
   if (is_lm(task)) {
     c.lm.vocab_size = c.train.spm_vocab_size;
     c.lm.max_len = c.train.seq_len;
@@ -109,8 +114,9 @@ RunConfig default_config(TaskKind task) {
   c.distilbert.max_position_embeddings = 512;
   c.train.lr = 5e-4;
   c.train.batch_size = 32;
-  c.train.steps = task == TaskKind::kSpam ? 600 : 1500;
-  c.train.seq_len = task == TaskKind::kSpam ? 128 : 64;  // glosses are short; emails are truncated
+  // A user's classification task starts from spam's budget: texts of unknown length, 128 tokens.
+  c.train.steps = task == TaskKind::kWordnet ? 1500 : 600;
+  c.train.seq_len = task == TaskKind::kWordnet ? 64 : 128;  // glosses are short; emails are truncated
   c.train.eval_max_examples = 1024;
   return c;
 }
@@ -164,7 +170,9 @@ json to_json(const TrainOptions& o) {
 
 json to_json(const RunConfig& c) {
   json model = is_lm(c.task) ? models::to_json(c.lm) : models::to_json(c.distilbert);
-  return {{"task", task_name(c.task)}, {"train", to_json(c.train)}, {"model", model}};
+  json j = {{"task", task_name(c.task)}, {"train", to_json(c.train)}, {"model", model}};
+  if (!is_preset(c.task)) j["data"] = data::to_json(c.data);  // a preset's data is its name
+  return j;
 }
 
 RunConfig run_config_from_json(const json& j) {
@@ -172,6 +180,12 @@ RunConfig run_config_from_json(const json& j) {
     throw std::runtime_error("run config: missing 'task'");
   RunConfig c = default_config(parse_task(j["task"].get<std::string>()));
   if (j.contains("train")) c.train = train_from_json(j["train"], c.train);
+  if (j.contains("data")) {
+    if (is_preset(c.task)) throw std::runtime_error("run config: task '" + task_name(c.task) + "' is a preset and takes no 'data'");
+    c.data = data::data_spec_from_json(j["data"]);
+  } else if (!is_preset(c.task)) {
+    throw std::runtime_error("run config: task '" + task_name(c.task) + "' needs a 'data' section (its files)");
+  }
   if (j.contains("model")) {
     json m = j["model"];
     m.erase("model_type");

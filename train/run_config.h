@@ -7,13 +7,17 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/model/config.h"
+#include "train/data/data_spec.h"
 
 namespace rt3::train {
 
-enum class TaskKind { kSotu, kSpam, kWordnet };
-TaskKind parse_task(const std::string& name);  // throws "unknown task 'x' (sotu|spam|wordnet)"
+// classify / lm: the user's own files (RunConfig::data). sotu / spam / wordnet: presets, i.e.
+// the same tasks on a shipped corpus.
+enum class TaskKind { kSotu, kSpam, kWordnet, kClassify, kLm };
+TaskKind parse_task(const std::string& name);  // throws "unknown task 'x' (sotu|spam|wordnet|classify|lm)"
 std::string task_name(TaskKind t);
-inline bool is_lm(TaskKind t) { return t == TaskKind::kSotu; }
+inline bool is_lm(TaskKind t) { return t == TaskKind::kSotu || t == TaskKind::kLm; }
+inline bool is_preset(TaskKind t) { return t != TaskKind::kClassify && t != TaskKind::kLm; }
 
 struct TrainOptions {
   int64_t steps = 800;
@@ -35,6 +39,7 @@ struct TrainOptions {
 
 struct RunConfig {
   TaskKind task = TaskKind::kSotu;
+  data::DataSpec data;  // a preset's name, or the user's files; set by default_config for presets
   TrainOptions train;
   models::LmConfig lm;                // used when is_lm(task)
   models::DistilBertConfig distilbert;  // used otherwise

@@ -7,9 +7,7 @@
 
 #include "runtime/format/atomic_file.h"
 #include "train/data/paths.h"
-#include "train/data/sotu.h"
-#include "train/data/spam.h"
-#include "train/data/wordnet.h"
+#include "train/data/task_data.h"
 #include "train/models/distilbert.h"
 #include "train/models/transformer_lm.h"
 #include "train/text_encoders.h"
@@ -34,14 +32,15 @@ void limit(std::vector<T>& v, int64_t n) {
   if (n > 0 && static_cast<int64_t>(v.size()) > n) v.resize(n);
 }
 
-// ---------------------------------------------------------------- language modelling (sotu)
+// What a data error says about where the data came from: the file, or the preset's name.
+std::string data_source(const RunConfig& cfg) {
+  return cfg.data.preset.empty() ? cfg.data.train : "task " + cfg.data.preset;
+}
+
+// ---------------------------------------------------------------- language modelling (sotu, lm)
 class LmTask : public Task {
  public:
-  LmTask(const RunConfig& cfg, const std::string& dir) : cfg_(cfg) {
-    auto corpus = data::load_sotu(data::data_dir());
-    limit(corpus.train, cfg.train.data_limit);
-    limit(corpus.valid, cfg.train.data_limit);
-    limit(corpus.test, cfg.train.data_limit);
+  LmTask(const RunConfig& cfg, const std::string& dir, data::LmCorpus corpus) : cfg_(cfg) {
     const std::string spm_path = dir + "/tokenizer.model";
     if (!fs::exists(spm_path)) train_lm_tokenizer(corpus.train, cfg.train.spm_vocab_size, spm_path);
     SpmEncoder enc(spm_path);
@@ -51,10 +50,19 @@ class LmTask : public Task {
     streams_[0] = enc.encode_documents(corpus.train);
     streams_[1] = enc.encode_documents(corpus.valid);
     streams_[2] = enc.encode_documents(corpus.test);
-    for (auto& s : streams_)
-      if (static_cast<int64_t>(s.size()) < cfg.train.seq_len + 2)
-        throw std::runtime_error("sotu split too small for seq_len " + std::to_string(cfg.train.seq_len));
-    model_ = models::TransformerLM(cfg.lm);
+    const int64_t T = cfg.train.seq_len;
+    // Training windows are drawn from the stream; fewer tokens than one batch of them means
+    // the "epochs" are all the same few windows.
+    if (static_cast<int64_t>(streams_[0].size()) < std::max(cfg.train.batch_size * T + 1, T + 2))
+      throw std::runtime_error(data_source(cfg) + ": the training split has " + std::to_string(streams_[0].size()) +
+                               " tokens, fewer than one batch (train.batch_size x train.seq_len = " +
+                               std::to_string(cfg.train.batch_size * T) + "): add text or lower them with --config");
+    for (int s = 1; s < 3; ++s)
+      if (static_cast<int64_t>(streams_[s].size()) < T + 2)
+        throw std::runtime_error(data_source(cfg) + ": the " + data::split_name(static_cast<Split>(s)) + " split has " +
+                                 std::to_string(streams_[s].size()) + " tokens, fewer than one window of train.seq_len " +
+                                 std::to_string(T) + " + 2");
+    model_ = nn::TransformerLM(cfg.lm);
   }
 
   std::shared_ptr<torch::nn::Module> module() override { return model_.ptr(); }
@@ -114,10 +122,10 @@ class LmTask : public Task {
 
   RunConfig cfg_;
   std::vector<int32_t> streams_[3];
-  models::TransformerLM model_{nullptr};
+  nn::TransformerLM model_{nullptr};
 };
 
-// ---------------------------------------------------------------- classification (spam, wordnet)
+// ---------------------------------------------------------------- classification (spam, wordnet, classify)
 struct EncodedExample {
   std::vector<int32_t> ids;  // [CLS] ... [SEP], truncated to seq_len
   int label;
@@ -125,18 +133,8 @@ struct EncodedExample {
 
 class ClassifierTask : public Task {
  public:
-  // Fills cfg.distilbert.labels from the corpus when the config has none (a fresh run).
-  ClassifierTask(RunConfig& cfg, const std::string& dir) {
-    data::ClassCorpus corpus = cfg.task == TaskKind::kSpam ? data::load_spam(data::data_dir())
-                                                           : data::load_wordnet();
-    limit(corpus.train, cfg.train.data_limit);
-    limit(corpus.valid, cfg.train.data_limit);
-    limit(corpus.test, cfg.train.data_limit);
-    if (cfg.distilbert.labels.empty()) cfg.distilbert.labels = corpus.label_names;
-    if (cfg.distilbert.labels != corpus.label_names)
-      throw std::runtime_error("model labels (" + std::to_string(cfg.distilbert.num_labels()) +
-                               ") differ from task " + task_name(cfg.task) + "'s labels (" +
-                               std::to_string(corpus.label_names.size()) + ")");
+  // cfg.distilbert.labels are the corpus' (load_task_data).
+  ClassifierTask(const RunConfig& cfg, const std::string& dir, const data::ClassCorpus& corpus) {
     cfg_ = cfg;
     const std::string vocab = dir + "/vocab.txt";
     if (!fs::exists(vocab)) {
@@ -152,7 +150,7 @@ class ClassifierTask : public Task {
     for (int i = 0; i < 3; ++i)
       for (const auto& ex : *parts[i]) splits_[i].push_back({enc.encode(ex.text), ex.label});
     if (splits_[0].empty()) throw std::runtime_error("task " + task_name(cfg.task) + " has no training examples");
-    model_ = models::DistilBert(cfg.distilbert);
+    model_ = nn::DistilBert(cfg.distilbert);
   }
 
   std::shared_ptr<torch::nn::Module> module() override { return model_.ptr(); }
@@ -256,14 +254,46 @@ class ClassifierTask : public Task {
   std::vector<EncodedExample> splits_[3];
   std::vector<uint64_t> perm_;
   int64_t perm_epoch_ = -1;
-  models::DistilBert model_{nullptr};
+  nn::DistilBert model_{nullptr};
 };
 
 }  // namespace
 
+TaskData load_task_data(RunConfig& cfg) {
+  TaskData d;
+  if (is_lm(cfg.task)) {
+    d.lm = data::load_lm_corpus(cfg.data);
+    limit(d.lm.train, cfg.train.data_limit);
+    limit(d.lm.valid, cfg.train.data_limit);
+    limit(d.lm.test, cfg.train.data_limit);
+    return d;  // the batch check needs tokens: LmTask
+  }
+  if (!cfg.data.text_pair_column.empty())
+    throw std::runtime_error("--text-pair-column: sentence pairs are read and checked, but training on them is not built "
+                             "yet (the runtime cannot classify pairs either)");
+  d.cls = data::load_class_corpus(cfg.data);
+  limit(d.cls.train, cfg.train.data_limit);
+  limit(d.cls.valid, cfg.train.data_limit);
+  limit(d.cls.test, cfg.train.data_limit);
+  if (static_cast<int64_t>(d.cls.train.size()) < cfg.train.batch_size)
+    throw std::runtime_error(data_source(cfg) + ": " + std::to_string(d.cls.train.size()) +
+                             " training examples, fewer than one batch (train.batch_size " +
+                             std::to_string(cfg.train.batch_size) + "): add data or lower it with --config");
+  if (cfg.distilbert.labels.empty()) cfg.distilbert.labels = d.cls.label_names;
+  if (cfg.distilbert.labels != d.cls.label_names)
+    throw std::runtime_error("model labels (" + std::to_string(cfg.distilbert.num_labels()) + ") differ from " +
+                             data_source(cfg) + "'s labels (" + std::to_string(d.cls.label_names.size()) + ")");
+  return d;
+}
+
+std::unique_ptr<Task> make_task(const RunConfig& cfg, const std::string& dir, TaskData data) {
+  if (is_lm(cfg.task)) return std::make_unique<LmTask>(cfg, dir, std::move(data.lm));
+  return std::make_unique<ClassifierTask>(cfg, dir, data.cls);
+}
+
 std::unique_ptr<Task> make_task(RunConfig& cfg, const std::string& dir) {
-  if (is_lm(cfg.task)) return std::make_unique<LmTask>(cfg, dir);
-  return std::make_unique<ClassifierTask>(cfg, dir);
+  TaskData data = load_task_data(cfg);
+  return make_task(cfg, dir, std::move(data));
 }
 
 }  // namespace rt3::train

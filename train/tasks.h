@@ -8,6 +8,7 @@
 #include <string>
 
 #include "train/api.h"
+#include "train/data/corpus.h"
 #include "train/data/split.h"
 #include "train/run_config.h"
 
@@ -28,9 +29,24 @@ class Task {
   virtual Metrics evaluate(Split split, int64_t max_examples) = 0;
 };
 
+// A task's examples, read and checked before anything is written: train() loads them before
+// it creates the run directory, so bad data leaves nothing behind.
+struct TaskData {
+  data::LmCorpus lm;      // when is_lm(cfg.task)
+  data::ClassCorpus cls;  // otherwise
+};
+
+// Reads cfg.data (a preset or the user's files, through data/task_data.h), keeps the first
+// train.data_limit items of each split, and checks what the model needs: at least one batch of
+// training examples, and for classifiers the labels, which it fills into cfg.distilbert.labels
+// on a fresh run (no labels yet) and otherwise requires to be the model's.
+TaskData load_task_data(RunConfig& cfg);
+
 // Builds the task for a run directory. The tokenizer lives in `dir` (tokenizer.model for the LM,
 // vocab.txt for classifiers); when absent it is created (SentencePiece trained on the train
 // split, or the BERT uncased vocab copied from the data cache).
+std::unique_ptr<Task> make_task(const RunConfig& cfg, const std::string& dir, TaskData data);
+// load_task_data, then the above.
 std::unique_ptr<Task> make_task(RunConfig& cfg, const std::string& dir);
 
 }  // namespace rt3::train

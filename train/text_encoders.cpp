@@ -106,7 +106,20 @@ void train_lm_tokenizer(const std::vector<data::Document>& train_docs, int64_t v
   fs::remove(prefix + ".vocab");
   if (rc != 0 || !fs::exists(prefix + ".model")) {
     fs::remove(prefix + ".model");
-    throw std::runtime_error("spm_train failed (exit " + std::to_string(rc) + "); see " + log);
+    // spm_train's own reason is its last log line; the usual one for a small corpus is a
+    // vocabulary larger than the text supports, which the user fixes in --config.
+    std::string reason;
+    {
+      std::ifstream in(log);
+      for (std::string line; std::getline(in, line);)  // its closing "Program terminated ..." says nothing
+        if (line.find_first_not_of(" \t\r") != std::string::npos && line.rfind("Program terminated", 0) != 0) reason = line;
+    }
+    if (const auto at = reason.rfind("] "); at != std::string::npos) reason = reason.substr(at + 2);  // source locations
+    if (reason.size() > 200) reason.resize(200);
+    const bool vocab = reason.find("Vocabulary size") != std::string::npos;
+    throw std::runtime_error("spm_train failed (exit " + std::to_string(rc) + ")" + (reason.empty() ? "" : ": " + reason) +
+                             (vocab ? " -- lower train.spm_vocab_size (now " + std::to_string(vocab_size) + ") with --config" : "") +
+                             (reason.empty() ? "; see " + log : std::string()));
   }
   fs::rename(prefix + ".model", out_path);
 }

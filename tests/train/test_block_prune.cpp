@@ -221,21 +221,21 @@ void expect_prunable(torch::nn::Module& m, size_t n_layers) {
 }
 
 TEST(BlockPrune, PrunableLinearsFindsSixPerLayerInBothModels) {
-  rt3::models::TransformerLM lm(tiny_lm());
+  rt3::train::nn::TransformerLM lm(tiny_lm());
   expect_prunable(*lm, 2);
   EXPECT_EQ(rt3::prune::prunable_linears(*lm).front().first, "layers.0.attention.q_lin.weight");
-  rt3::models::DistilBert bert(tiny_bert());
+  rt3::train::nn::DistilBert bert(tiny_bert());
   expect_prunable(*bert, 3);
   EXPECT_EQ(rt3::prune::prunable_linears(*bert).back().first, "distilbert.transformer.layer.2.ffn.lin2.weight");
   // The tensors alias the model's parameters.
   auto p = rt3::prune::prunable_linears(*bert);
-  EXPECT_TRUE(p[0].second.is_same(bert->distilbert->transformer->layer->at<rt3::models::DistilBertBlockImpl>(0)
+  EXPECT_TRUE(p[0].second.is_same(bert->distilbert->transformer->layer->at<rt3::train::nn::DistilBertBlockImpl>(0)
                                       .attention->q_lin->weight));
 }
 
 TEST(BlockPrune, PrunedWeightsStayExactlyZeroAfterAdamWStep) {
   torch::manual_seed(5);
-  rt3::models::TransformerLM lm(tiny_lm());
+  rt3::train::nn::TransformerLM lm(tiny_lm());
   std::vector<torch::Tensor> ws;
   std::vector<std::string> names;
   for (auto& [n, w] : rt3::prune::prunable_linears(*lm)) {

@@ -68,7 +68,7 @@ TEST_P(GoldenLm, RuntimeMatchesLibTorch) {
   c.max_len = 128;
   c.tie_weights = tied;
   torch::manual_seed(11);
-  rt3::models::TransformerLM model(c);
+  rt3::train::nn::TransformerLM model(c);
   perturb(*model, 12);
   model->eval();
   rt3::train::save_weights(*model, (dir / "model.safetensors").string());
@@ -113,7 +113,7 @@ TEST(GoldenDistilBert, RuntimeMatchesLibTorchWithPadding) {
   c.max_position_embeddings = 128;
   c.labels = {"x", "y", "z"};
   torch::manual_seed(21);
-  rt3::models::DistilBert model(c);
+  rt3::train::nn::DistilBert model(c);
   perturb(*model, 22);
   model->eval();
   rt3::train::save_weights(*model, (dir / "model.safetensors").string());

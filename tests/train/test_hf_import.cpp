@@ -146,7 +146,7 @@ TEST(HfImport, F32CheckpointGivesSameLogitsAsReferenceMath) {
   write_hf_dir(dir, w, /*f16=*/false, {}, {{"vocab_projector.bias", torch::zeros({kVocab})}});
   auto cfg = rt3::train::read_hf_config(dir.string());
   EXPECT_EQ(cfg.labels, (std::vector<std::string>{"a", "b", "c"}));
-  rt3::models::DistilBert model(cfg);
+  rt3::train::nn::DistilBert model(cfg);
   auto rep = rt3::train::load_hf_weights(model, (dir / "model.safetensors").string(), false);
   EXPECT_EQ(rep.ignored, std::vector<std::string>{"vocab_projector.bias"});
   EXPECT_TRUE(rep.initialised.empty());
@@ -165,7 +165,7 @@ TEST(HfImport, F16CheckpointIsConvertedExactly) {
   write_hf_dir(dir, w, /*f16=*/true);
   TensorMap rounded;
   for (const auto& [n, t] : w) rounded[n] = t.to(torch::kHalf).to(torch::kFloat);
-  rt3::models::DistilBert model(rt3::train::read_hf_config(dir.string()));
+  rt3::train::nn::DistilBert model(rt3::train::read_hf_config(dir.string()));
   rt3::train::load_hf_weights(model, (dir / "model.safetensors").string(), false);
   for (const auto& p : model->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), rounded.at(p.key()))) << p.key();
   model->eval();
@@ -182,7 +182,7 @@ TEST(HfImport, BaseModelNamesWithoutPrefixAndNoHead) {
   for (const auto& [n, t] : w)
     if (n.rfind("distilbert.", 0) == 0) base[n.substr(11)] = t;
   write_hf_dir(dir, base, false);
-  rt3::models::DistilBert model(rt3::train::read_hf_config(dir.string()));
+  rt3::train::nn::DistilBert model(rt3::train::read_hf_config(dir.string()));
   EXPECT_THROW(rt3::train::load_hf_weights(model, (dir / "model.safetensors").string(), false), std::runtime_error);
   auto rep = rt3::train::load_hf_weights(model, (dir / "model.safetensors").string(), true);
   EXPECT_EQ(rep.initialised.size(), 4u);  // pre_classifier, classifier: weight + bias
@@ -195,7 +195,7 @@ TEST(HfImport, MissingOrMisShapedTensorIsAClearError) {
   const fs::path dir = temp_dir("bad");
   TensorMap w = make_weights(4);
   write_hf_dir(dir, w, false, {"distilbert.transformer.layer.1.ffn.lin2.weight"});
-  rt3::models::DistilBert model(rt3::train::read_hf_config(dir.string()));
+  rt3::train::nn::DistilBert model(rt3::train::read_hf_config(dir.string()));
   try {
     rt3::train::load_hf_weights(model, (dir / "model.safetensors").string(), true);
     FAIL() << "accepted a checkpoint with a missing tensor";
@@ -233,7 +233,7 @@ TEST(HfImport, ImportedDirectoryRoundTripsThroughApi) {
   auto r = rt3::train::import_hf(req);
   EXPECT_GT(r.parameters, 0);
   // The output is itself an HF directory: importing it again gives the same weights.
-  rt3::models::DistilBert model(rt3::train::read_hf_config(out.string()));
+  rt3::train::nn::DistilBert model(rt3::train::read_hf_config(out.string()));
   auto rep = rt3::train::load_hf_weights(model, (out / "model.safetensors").string(), false);
   EXPECT_TRUE(rep.ignored.empty());
   for (const auto& p : model->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), w.at(p.key()))) << p.key();

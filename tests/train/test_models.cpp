@@ -27,7 +27,7 @@ DistilBertConfig tiny_bert() {
 }
 
 TEST(DistilBertModel, HasExactlyHuggingFaceParameterNamesAndShapes) {
-  rt3::models::DistilBert m(tiny_bert());
+  rt3::train::nn::DistilBert m(tiny_bert());
   std::map<std::string, std::vector<int64_t>> got;
   for (const auto& p : m->named_parameters()) got[p.key()] = p.value().sizes().vec();
   // The names and shapes of transformers' DistilBertForSequenceClassification.state_dict().
@@ -61,7 +61,7 @@ TEST(DistilBertModel, HasExactlyHuggingFaceParameterNamesAndShapes) {
 
 TEST(DistilBertModel, PaddingDoesNotChangeLogits) {
   torch::manual_seed(3);
-  rt3::models::DistilBert m(tiny_bert());
+  rt3::train::nn::DistilBert m(tiny_bert());
   m->eval();
   torch::NoGradGuard ng;
   auto ids = torch::tensor({{2, 7, 9, 11, 3}}, torch::kLong);
@@ -76,7 +76,7 @@ TEST(DistilBertModel, PaddingDoesNotChangeLogits) {
 }
 
 TEST(DistilBertModel, RejectsTooLongInput) {
-  rt3::models::DistilBert m(tiny_bert());
+  rt3::train::nn::DistilBert m(tiny_bert());
   auto ids = torch::zeros({1, 25}, torch::kLong);
   EXPECT_THROW(m->forward(ids, torch::ones({1, 25}, torch::kLong)), std::runtime_error);
 }
@@ -95,7 +95,7 @@ LmConfig tiny_lm(bool tie) {
 
 TEST(TransformerLMModel, IsCausal) {
   torch::manual_seed(5);
-  rt3::models::TransformerLM m(tiny_lm(true));
+  rt3::train::nn::TransformerLM m(tiny_lm(true));
   m->eval();
   torch::NoGradGuard ng;
   auto a = torch::tensor({{1, 5, 7, 9, 2, 4}}, torch::kLong);
@@ -107,7 +107,7 @@ TEST(TransformerLMModel, IsCausal) {
 }
 
 TEST(TransformerLMModel, TiedOutputSharesEmbedding) {
-  rt3::models::TransformerLM tied(tiny_lm(true)), untied(tiny_lm(false));
+  rt3::train::nn::TransformerLM tied(tiny_lm(true)), untied(tiny_lm(false));
   int64_t nt = 0, nu = 0;
   for (const auto& p : tied->parameters()) nt += p.numel();
   for (const auto& p : untied->parameters()) nu += p.numel();
@@ -117,7 +117,7 @@ TEST(TransformerLMModel, TiedOutputSharesEmbedding) {
 }
 
 TEST(TransformerLMModel, LinearNamesMatchDistilBertScheme) {
-  rt3::models::TransformerLM m(tiny_lm(true));
+  rt3::train::nn::TransformerLM m(tiny_lm(true));
   std::set<std::string> names;
   for (const auto& p : m->named_parameters()) names.insert(p.key());
   for (const char* n : {"layers.0.attention.q_lin.weight", "layers.1.attention.out_lin.bias", "layers.0.ffn.lin1.weight",

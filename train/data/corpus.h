@@ -32,7 +32,8 @@ struct LmCorpus {
 struct LabeledExample {
   std::string text;
   int label = 0;   // index into ClassCorpus::label_names
-  std::string id;  // where it came from (file or synset), for tracing an example back
+  std::string id;  // where it came from (file or synset, "<file>:<line>"), for tracing it back
+  std::string text_pair;  // second text of a sentence pair; empty for single texts
 };
 
 struct ClassCorpus {

@@ -88,7 +88,7 @@ ClassCorpus load_spam(const std::string& data_dir, const SplitSpec& spec) {
         continue;
       }
       std::string id = std::string(f.name) + "/" + std::filesystem::path(path).stem().string();
-      examples.push_back({std::move(text), f.label, std::move(id)});
+      examples.push_back({std::move(text), f.label, std::move(id), {}});
     }
   }
   const DedupeCounts d = dedupe_exact(examples);

@@ -27,7 +27,10 @@ void assign_group(const std::vector<std::string>& ids, const std::vector<std::si
   for (std::size_t i : members) order.emplace_back(split_key(ids[i], spec.seed), i);
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     if (a.first != b.first) return a.first < b.first;
-    return ids[a.second] < ids[b.second];
+    // Equal ids (two identical texts of a user's file, whose text is the key) go by position,
+    // so the order never depends on std::sort; the presets' ids are unique.
+    if (ids[a.second] != ids[b.second]) return ids[a.second] < ids[b.second];
+    return a.second < b.second;
   });
   const SplitCounts c = split_counts(members.size(), spec);
   for (std::size_t r = 0; r < order.size(); ++r) {

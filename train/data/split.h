@@ -45,7 +45,8 @@ std::uint64_t splitmix64(std::uint64_t x);
 std::uint64_t split_key(std::string_view id, std::uint64_t seed);
 
 // Split of each item (result[i] belongs to ids[i]). Items are ordered by (split_key, id); the
-// first `test` go to test, the next `valid` to valid, the rest to train. Ids should be unique.
+// first `test` go to test, the next `valid` to valid, the rest to train. Equal ids are ordered by
+// their position in `ids`.
 std::vector<Split> assign_splits(const std::vector<std::string>& ids, const SplitSpec& spec);
 
 // Same, but separately within each label, so every split keeps the overall class balance.

@@ -30,6 +30,10 @@ std::string strip_html_tags(std::string_view text);
 // \t \n \r become spaces.
 std::string sanitize_utf8(std::string_view bytes);
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid, per RFC 3629).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+
 // Quoted-printable (RFC 2045) to bytes: "=\n" soft line breaks removed, "=XX" hex escapes
 // decoded; a malformed "=" is kept as it is. Expects unified newlines.
 std::string decode_quoted_printable(std::string_view text);

@@ -47,7 +47,7 @@ LabeledExample parse_line(const std::string& line, const std::string& path, std:
   if (lex < kFirstNounLex || lex >= kFirstNounLex + kNumNounLex)
     throw malformed(path, line_no, "lex_filenum is not a noun lexicographer file");
   return {collapse_whitespace(sanitize_utf8(std::string_view(line).substr(bar + 1))), lex,
-          "n" + line.substr(0, sp1)};
+          "n" + line.substr(0, sp1), {}};
 }
 
 }  // namespace

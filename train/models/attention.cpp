@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-namespace rt3::models {
+namespace rt3::train::nn {
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t dim_, int64_t n_heads_, double attention_dropout)
     : dim(dim_), n_heads(n_heads_) {
@@ -36,4 +36,4 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
   return out_lin(context);
 }
 
-}  // namespace rt3::models
+}  // namespace rt3::train::nn

@@ -3,7 +3,7 @@
 // separate Linears (q_lin/k_lin/v_lin/out_lin) because each one is pruned on its own later.
 #include <torch/torch.h>
 
-namespace rt3::models {
+namespace rt3::train::nn {
 
 struct MultiHeadAttentionImpl : torch::nn::Module {
   MultiHeadAttentionImpl(int64_t dim, int64_t n_heads, double attention_dropout);
@@ -18,4 +18,4 @@ struct MultiHeadAttentionImpl : torch::nn::Module {
 };
 TORCH_MODULE(MultiHeadAttention);
 
-}  // namespace rt3::models
+}  // namespace rt3::train::nn

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-namespace rt3::models {
+namespace rt3::train::nn {
 namespace {
 constexpr double kLayerNormEps = 1e-12;  // HF DistilBERT's hard-coded eps
 }
@@ -78,4 +78,4 @@ torch::Tensor DistilBertImpl::forward(const torch::Tensor& input_ids, const torc
   return classifier(dropout(pooled));
 }
 
-}  // namespace rt3::models
+}  // namespace rt3::train::nn

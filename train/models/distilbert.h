@@ -9,7 +9,9 @@
 #include "runtime/model/config.h"
 #include "train/models/transformer_lm.h"  // FeedForward
 
-namespace rt3::models {
+namespace rt3::train::nn {
+
+using models::DistilBertConfig;
 
 struct DistilBertEmbeddingsImpl : torch::nn::Module {
   explicit DistilBertEmbeddingsImpl(const DistilBertConfig& c);
@@ -56,4 +58,4 @@ struct DistilBertImpl : torch::nn::Module {
 };
 TORCH_MODULE(DistilBert);
 
-}  // namespace rt3::models
+}  // namespace rt3::train::nn

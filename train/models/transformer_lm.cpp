@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-namespace rt3::models {
+namespace rt3::train::nn {
 
 FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t hidden, double p, bool gelu_) : gelu(gelu_) {
   lin1 = register_module("lin1", torch::nn::Linear(dim, hidden));
@@ -61,4 +61,4 @@ torch::Tensor TransformerLMImpl::forward(const torch::Tensor& tokens) {
   return config.tie_weights ? torch::matmul(x, tok_emb->weight.t()) : head(x);
 }
 
-}  // namespace rt3::models
+}  // namespace rt3::train::nn

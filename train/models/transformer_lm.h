@@ -1,13 +1,17 @@
 #pragma once
 // Causal Transformer language model (pre-LayerNorm, learned positions, optional tied output).
 // Parameter names mirror DistilBERT's (attention.q_lin, ffn.lin1, ...) so pruning code treats
-// both model types alike.
+// both model types alike. The torch modules live in rt3::train::nn, apart from the runtime's
+// torch-free models in rt3::models: both have a DistilBert, and one name for two classes linked
+// into one binary is a one-definition-rule violation.
 #include <torch/torch.h>
 
 #include "train/models/attention.h"
 #include "runtime/model/config.h"
 
-namespace rt3::models {
+namespace rt3::train::nn {
+
+using models::LmConfig;
 
 struct FeedForwardImpl : torch::nn::Module {
   FeedForwardImpl(int64_t dim, int64_t hidden, double dropout, bool gelu);
@@ -42,4 +46,4 @@ struct TransformerLMImpl : torch::nn::Module {
 };
 TORCH_MODULE(TransformerLM);
 
-}  // namespace rt3::models
+}  // namespace rt3::train::nn
