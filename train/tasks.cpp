@@ -268,10 +268,11 @@ TaskData load_task_data(RunConfig& cfg) {
     limit(d.lm.test, cfg.train.data_limit);
     return d;  // the batch check needs tokens: LmTask
   }
+  d.cls = data::load_class_corpus(cfg.data);
+  // After reading: a broken pair file still gets its file:line error.
   if (!cfg.data.text_pair_column.empty())
     throw std::runtime_error("--text-pair-column: sentence pairs are read and checked, but training on them is not built "
                              "yet (the runtime cannot classify pairs either)");
-  d.cls = data::load_class_corpus(cfg.data);
   limit(d.cls.train, cfg.train.data_limit);
   limit(d.cls.valid, cfg.train.data_limit);
   limit(d.cls.test, cfg.train.data_limit);

@@ -165,6 +165,12 @@ head -7 "$T/train.csv" > "$T/few.csv"
 bad_data few_rows "fewer than one batch" --task classify --train "$T/few.csv" --valid "$T/few.csv" --test "$T/few.csv"
 printf '{"text": "a", "label": 1}\n"just a string"\n' > "$T/notobj.jsonl"
 bad_data json_not_object "notobj.jsonl:2: a JSON string, not an object" --task classify --train "$T/notobj.jsonl"
+printf 'premise,hypothesis,label\nA cat sits.,An animal sits.,yes\nA dog runs.,,no\n' > "$T/pairs_empty.csv"
+bad_data pair_empty "pairs_empty.csv:3: empty text in column 'hypothesis'" --task classify --train "$T/pairs_empty.csv" \
+  --text-column premise --text-pair-column hypothesis
+python3 -c 'print("premise,hypothesis,label"); [print(f"a {i},b {i},{i % 2}") for i in range(40)]' > "$T/pairs.csv"
+bad_data pairs_not_yet "sentence pairs are read and checked, but training on them is not built yet" --task classify \
+  --train "$T/pairs.csv" --text-column premise --text-pair-column hypothesis
 bad_data unreadable "nope.csv" --task classify --train "$T/nope.csv"
 bad_data no_data "needs its data" --task classify
 bad_data preset_with_data "reads its shipped corpus" --task spam --data "$T/jsonl"
