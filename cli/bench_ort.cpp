@@ -15,6 +15,7 @@
 #include "cli/json_child.h"
 #include "cli/onnx_distilbert.h"
 #include "cli/onnx_lm.h"
+#include "cli/timing.h"
 #include "rt3/engine.h"
 #include "runtime/format/atomic_file.h"
 #include "runtime/format/bundle.h"
@@ -30,13 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // A temporary directory for the ONNX files, removed at the end.
 struct TempDir {

@@ -1,7 +1,7 @@
 #pragma once
 // Picks one SIMD target's entry of a HWY_EXPORT table directly, for the kernels' explicit
-// `target` constructor argument (benchmarks and tests compare targets). Highway's own way,
-// hwy::SetSupportedTargetsForTest, mocks the process-wide CPU mask: test-only and not safe while
+// `target` constructor argument (benchmarks and tests compare targets). Highway's own way of
+// forcing a target overrides the process-wide CPU mask: meant for tests only, and not safe while
 // another engine dispatches on another thread. This reads no global state.
 //
 // Expand it in the translation unit that did HWY_EXPORT(FUNC_NAME): the table and the mask of the

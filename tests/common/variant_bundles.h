@@ -210,6 +210,19 @@ inline kernels::PatternWeights exact_pattern_weights(int64_t out, int64_t in, in
 // exactly 8, 12 and 14 columns per tile: big enough that its latency is the kernels' (for the
 // latency-table tests), 128-token inputs. dim / hidden_dim (multiples of 16) make it bigger: 192 /
 // 768 takes a few ms per inference, longer than a scheduler time slice (rt3 bench adapt tests).
+// Appends one pattern set per (name, pruned columns of 16): 16x16 tiles, 4 exact patterns, every
+// prunable Linear; seeds count up from `seed` in the order the sets and layers are made.
+inline void add_exact_pattern_sets(VariantModel& m, const std::vector<std::pair<const char*, int64_t>>& sets,
+                                   uint32_t seed) {
+  for (const auto& [name, pruned] : sets) {
+    m.recipes.push_back({name, 16, 16, 4, 0.0, false});
+    PatternSet set;
+    for (const format::TensorSpec& s : format::prunable_weights(m.required()))
+      set[s.name] = exact_pattern_weights(s.shape[0], s.shape[1], 16, 4, pruned, seed++);
+    m.sets.push_back(std::move(set));
+  }
+}
+
 inline VariantModel make_uniform_variant_bert(uint32_t seed = 31, int64_t dim = 128, int64_t hidden_dim = 512) {
   VariantModel m;
   m.type = format::BundleModelType::kDistilBertClassifier;
@@ -220,14 +233,7 @@ inline VariantModel make_uniform_variant_bert(uint32_t seed = 31, int64_t dim = 
   m.bert.max_position_embeddings = 128;
   m.tokenizer_max_len = 128;
   m.weights = random_model_weights(m.required(), seed);
-  const std::pair<const char*, int64_t> sets[] = {{"p50", 8}, {"p75", 12}, {"p88", 14}};
-  for (const auto& [name, pruned] : sets) {
-    m.recipes.push_back({name, 16, 16, 4, 0.0, false});
-    PatternSet set;
-    for (const format::TensorSpec& s : format::prunable_weights(m.required()))
-      set[s.name] = exact_pattern_weights(s.shape[0], s.shape[1], 16, 4, pruned, seed++);
-    m.sets.push_back(std::move(set));
-  }
+  add_exact_pattern_sets(m, {{"p50", 8}, {"p75", 12}, {"p88", 14}}, seed);
   return m;
 }
 
@@ -247,14 +253,7 @@ inline VariantModel make_base_shape_bert(uint32_t seed = 41) {
   m.bert.max_position_embeddings = 512;
   m.tokenizer_max_len = 512;
   m.weights = random_model_weights(m.required(), seed);
-  const std::pair<const char*, int64_t> sets[] = {{"p63", 10}, {"p81", 13}, {"p88", 14}};
-  for (const auto& [name, pruned] : sets) {
-    m.recipes.push_back({name, 16, 16, 4, 0.0, false});
-    PatternSet set;
-    for (const format::TensorSpec& s : format::prunable_weights(m.required()))
-      set[s.name] = exact_pattern_weights(s.shape[0], s.shape[1], 16, 4, pruned, seed++);
-    m.sets.push_back(std::move(set));
-  }
+  add_exact_pattern_sets(m, {{"p63", 10}, {"p81", 13}, {"p88", 14}}, seed);
   return m;
 }
 
