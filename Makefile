@@ -12,8 +12,13 @@ all: build
 setup:
 	bash scripts/setup.sh
 
+# A new build directory uses Ninja: it compiles the objects of every target in parallel, where
+# Make builds target after target and leaves a core idle while one long kernel source compiles
+# (docs/install.md "Build times"). An existing directory keeps the generator it was made with.
+GENERATOR := $(if $(wildcard $(BUILD)/CMakeCache.txt),,$(if $(shell command -v ninja),-G Ninja))
+
 configure:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DRT3_BUILD_TESTS=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DRT3_BUILD_TESTS=ON $(CMAKE_FLAGS)
 
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)

@@ -1,5 +1,6 @@
 #include "cli/demo_device.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -60,12 +61,15 @@ json step(const DeviceDemoOptions& o, int index, const std::string& name, const 
   const std::string label = "[" + std::to_string(o.first_index + index) + "/" + std::to_string(o.total) + "] " + name;
   if (o.resume && fs::exists(dir / "stage.json")) {
     if (o.on_message) o.on_message(label + ": done earlier, skipped");
+    if (o.on_step_done) o.on_step_done(name, true, 0.0);
     return read_json(dir / "stage.json");
   }
+  const auto t0 = std::chrono::steady_clock::now();
   fs::create_directories(dir);
   if (o.on_message) o.on_message(label + ": running");
   json r = fn(dir);
   format::write_file_atomic((dir / "stage.json").string(), r.dump(2) + "\n");
+  if (o.on_step_done) o.on_step_done(name, false, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return r;
 }
 

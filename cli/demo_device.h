@@ -24,6 +24,9 @@ struct DeviceDemoOptions {
   int first_index = 1, total = 5;
   // Messages for the one progress display of the demo.
   std::function<void(const std::string&)> on_message;
+  // Called after each step: its name, whether --resume skipped it (its stage.json came from an
+  // earlier run) and the seconds this invocation spent on it.
+  std::function<void(const std::string& name, bool skipped, double seconds)> on_step_done;
 };
 
 // Runs the steps; `summary` holds the earlier stages' results (stages.<name>) and receives

@@ -175,7 +175,7 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
     << fmt(lat["deadline_ms"].get<double>(), "%.2f") << " ms (the larger of the dense latency at the middle usable level "
        "and an 81 %-sparse set's at the lowest); RT3 may use only sets within 1.5 points of dense accuracy</td></tr>"
     << "<tr><td>time</td><td>" << fmt(summary.value("seconds", 0.0) / 60, "%.1f") << " min"
-    << (summary.value("resumed", false) ? " (this invocation, run with --resume: stages done earlier not counted)" : "")
+    << (summary.value("resumed", false) ? " (this invocation only: stages done by an earlier run were skipped and are not counted)" : "")
     << "</td></tr></table>\n";
 
   // Claims.

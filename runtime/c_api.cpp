@@ -2,6 +2,7 @@
 // exception crosses the C boundary.
 #include "rt3/rt3.h"
 
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -180,6 +181,12 @@ int rt3_engine_active_variant(const rt3_engine* engine) { return engine ? engine
 
 namespace {
 
+// rt3_clock_ns() value -> the engine's Arrival (0: none, i.e. now).
+rt3::Arrival arrival_of(uint64_t arrival_ns) {
+  if (arrival_ns == 0) return rt3::Arrival{};
+  return rt3::Arrival(std::chrono::duration_cast<rt3::Arrival::duration>(std::chrono::nanoseconds(arrival_ns)));
+}
+
 rt3_inference_info to_c(const rt3::InferenceInfo& i) {
   rt3_inference_info c;
   c.variant = i.variant;
@@ -189,6 +196,7 @@ rt3_inference_info to_c(const rt3::InferenceInfo& i) {
   c.deadline_ms = i.deadline_ms;
   c.predicted_ms = i.predicted_ms;
   c.slowdown = i.slowdown;
+  c.waited_ms = i.waited_ms;
   c.latency_ms = i.latency_ms;
   c.deadline_missed = i.deadline_missed ? 1 : 0;
   c.energy_mj = i.energy_mj;
@@ -255,8 +263,18 @@ rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, fl
   return rt3_classify_ex(engine, text, out_label, probs, probs_capacity, nullptr);
 }
 
+uint64_t rt3_clock_ns(void) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
 rt3_status rt3_classify_ex(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity,
                            rt3_inference_info* info) {
+  return rt3_classify_at(engine, text, 0, out_label, probs, probs_capacity, info);
+}
+
+rt3_status rt3_classify_at(rt3_engine* engine, const char* text, uint64_t arrival_ns, int* out_label, float* probs,
+                           size_t probs_capacity, rt3_inference_info* info) {
   if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: engine is NULL");
   if (!text) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: text is NULL");
   if (probs_capacity > 0 && !probs)
@@ -267,7 +285,7 @@ rt3_status rt3_classify_ex(rt3_engine* engine, const char* text, int* out_label,
       return fail(engine, RT3_ERR_BUFFER_TOO_SMALL,
                   "rt3_classify: probs_capacity " + std::to_string(probs_capacity) + " < " + std::to_string(n) +
                       " labels");
-    rt3::ClassifyResult r = engine->engine->classify(std::string(text));
+    rt3::ClassifyResult r = engine->engine->classify(std::string(text), arrival_of(arrival_ns));
     if (out_label) *out_label = r.label;
     if (probs) std::memcpy(probs, r.probabilities.data(), n * sizeof(float));
     if (info) *info = to_c(r.info);
@@ -293,6 +311,12 @@ rt3_status rt3_generate_ex(rt3_engine* engine, const char* prompt, const rt3_gen
 
 rt3_status rt3_generate_ex2(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
                             char* out_buf, size_t out_capacity, size_t* out_needed, rt3_inference_info* info) {
+  return rt3_generate_at(engine, prompt, options, 0, out_buf, out_capacity, out_needed, info);
+}
+
+rt3_status rt3_generate_at(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
+                           uint64_t arrival_ns, char* out_buf, size_t out_capacity, size_t* out_needed,
+                           rt3_inference_info* info) {
   if (out_needed) *out_needed = 0;
   if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_generate: engine is NULL");
   if (!prompt || !options) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_generate: prompt or options is NULL");
@@ -307,6 +331,7 @@ rt3_status rt3_generate_ex2(rt3_engine* engine, const char* prompt, const rt3_ge
     o.temperature = options->temperature;
     o.seed = options->seed;
     o.stop_at_eos = options->stop_at_eos != 0;
+    o.arrival = arrival_of(arrival_ns);
     rt3::GenerateResult r = engine->engine->generate(std::string(prompt), o);
     const size_t needed = r.text.size() + 1;
     if (out_needed) *out_needed = needed;

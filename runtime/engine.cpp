@@ -127,9 +127,9 @@ struct Engine::Impl {
 
   // The policy's decision for an inference starting now (under `mu`): made exactly once per
   // inference, so the whole inference runs on one variant.
-  adapt::Adapter::Ticket begin_inference() {
+  adapt::Adapter::Ticket begin_inference(Arrival arrival) {
     try {
-      return adapter->begin();
+      return adapter->begin(arrival);
     } catch (const std::runtime_error& e) {  // a cpufreq read that failed
       throw Error(Error::Code::kInternal, e.what());
     }
@@ -306,6 +306,11 @@ std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* ma
 
 std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
                                            InferenceInfo* info) {
+  return classify_logits(ids, mask, batch, seq_len, info, Arrival{});
+}
+
+std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
+                                           InferenceInfo* info, Arrival arrival) {
   impl_->require(ModelType::kDistilBertClassifier, "classify_logits");
   if (!ids || !mask) throw Error(Error::Code::kInvalidArgument, "classify_logits: ids and mask must not be null");
   if (batch < 1 || seq_len < 1)
@@ -318,7 +323,7 @@ std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* ma
   std::lock_guard<std::mutex> lock(impl_->mu);
   return guarded("classify_logits", [&] {
     std::vector<float> logits(static_cast<size_t>(batch * impl_->bert->config().num_labels()));
-    adapt::Adapter::Ticket t = impl_->begin_inference();
+    adapt::Adapter::Ticket t = impl_->begin_inference(arrival);
     impl_->bert->forward(ids, mask, batch, seq_len, logits.data(), impl_->bert_scratch, impl_->pool.get(), t.info.variant);
     const InferenceInfo done = impl_->adapter->end(t);
     require_finite(logits.data(), logits.size(), "classify_logits");
@@ -327,7 +332,9 @@ std::vector<float> Engine::classify_logits(const int32_t* ids, const int32_t* ma
   });
 }
 
-std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& texts) {
+std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& texts) { return classify(texts, Arrival{}); }
+
+std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& texts, Arrival arrival) {
   impl_->require(ModelType::kDistilBertClassifier, "classify");
   if (texts.empty()) return {};
   std::vector<std::vector<int32_t>> enc;
@@ -346,7 +353,7 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
       mask[b * seq + t] = 1;
     }
   InferenceInfo info;
-  const std::vector<float> logits = classify_logits(ids.data(), mask.data(), batch, seq, &info);
+  const std::vector<float> logits = classify_logits(ids.data(), mask.data(), batch, seq, &info, arrival);
   const int64_t nl = static_cast<int64_t>(impl_->labels.size());
   std::vector<ClassifyResult> out(texts.size());
   for (int64_t b = 0; b < batch; ++b) {
@@ -361,7 +368,11 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
   return out;
 }
 
-ClassifyResult Engine::classify(const std::string& text) { return std::move(classify(std::vector<std::string>{text})[0]); }
+ClassifyResult Engine::classify(const std::string& text) { return classify(text, Arrival{}); }
+
+ClassifyResult Engine::classify(const std::string& text, Arrival arrival) {
+  return std::move(classify(std::vector<std::string>{text}, arrival)[0]);
+}
 
 // ---- language model --------------------------------------------------------------------------------
 
@@ -375,6 +386,10 @@ std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, int* variant
 }
 
 std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, InferenceInfo* info) {
+  return lm_logits(ids, n, info, Arrival{});
+}
+
+std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, InferenceInfo* info, Arrival arrival) {
   impl_->require(ModelType::kTransformerLm, "lm_logits");
   if (!ids || n < 1) throw Error(Error::Code::kInvalidArgument, "lm_logits: need at least one token id");
   if (n > impl_->max_len)
@@ -384,7 +399,7 @@ std::vector<float> Engine::lm_logits(const int32_t* ids, int64_t n, InferenceInf
   return guarded("lm_logits", [&] {
     std::vector<float> logits(static_cast<size_t>(n * impl_->vocab));
     impl_->lm_state.reset();
-    adapt::Adapter::Ticket t = impl_->begin_inference();
+    adapt::Adapter::Ticket t = impl_->begin_inference(arrival);
     impl_->lm->forward(impl_->lm_state, ids, n, logits.data(), /*all_logits=*/true, impl_->pool.get(), t.info.variant);
     impl_->lm_state.reset();
     const InferenceInfo done = impl_->adapter->end(t);
@@ -426,7 +441,7 @@ GenerateResult Engine::generate(const std::string& prompt, const GenerateOptions
     float* logits = m.step_logits.data();
     m.lm_state.reset();
     // One variant for the prompt and every decode step: the KV cache stays consistent.
-    adapt::Adapter::Ticket ticket = m.begin_inference();
+    adapt::Adapter::Ticket ticket = m.begin_inference(o.arrival);
     const int variant = ticket.info.variant;
     r.variant = variant;
     m.lm->forward(m.lm_state, r.prompt_ids.data(), static_cast<int64_t>(r.prompt_ids.size()), logits,

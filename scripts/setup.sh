@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${RT3_DATA_DIR:-$ROOT/.cache/data}"
 
 APT_PACKAGES=(
-  g++ make cmake pkg-config ccache
+  g++ make cmake ninja-build pkg-config ccache
   libtorch-dev            # LibTorch C++ API (train/ only)
   libgloo-dev             # headers of the Gloo transport LibTorch's c10d ships (rt3 search --workers)
   libblis4-openmp         # fast BLAS that LibTorch picks up through rpath (see docs/blas.md)

@@ -26,6 +26,7 @@
 // file or the argument at fault, and a code(). Nothing in the runtime calls exit().
 //
 // This header includes only the standard library: no SIMD, no JSON, no third-party headers.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -80,7 +81,8 @@ struct InferenceInfo {
   double predicted_ms = -1;      // policy's prediction for this variant (< 0: none; see docs/adapt.md)
   double slowdown = 0;           // deadline mode: measured / modelled latency that decided (0: none yet)
   double latency_ms = 0;         // measured wall time of the inference
-  bool deadline_missed = false;  // latency_ms > deadline_ms (only with a deadline)
+  double waited_ms = 0;          // from the request's arrival to the inference's start (0: no arrival given)
+  bool deadline_missed = false;  // waited_ms + latency_ms > deadline_ms (only with a deadline)
   // Predicted CPU energy of this inference at its level (mJ): active power of the bundle's device
   // profile at level_khz x the variant's modelled latency there (measured latency without a
   // model). < 0 when unknown (no usable profile, or no level known in this mode).
@@ -106,6 +108,13 @@ struct ClassifyResult {
   InferenceInfo info;                // which variant ran, why, how long, predicted energy
 };
 
+// When a request arrived, on the engine's clock. Passed to an inference, it lets deadline mode
+// count the time the request already waited (in the app's queue, or for this engine's lock behind
+// another call): a late request runs on a variant that fits the time it has left, and a miss is
+// counted on the response time (docs/adapt.md "Requests that waited"). The default value means
+// "arrived now".
+using Arrival = std::chrono::steady_clock::time_point;
+
 struct GenerateOptions {
   int max_new_tokens = 32;
   // Greedy (argmax) when true; otherwise sample from the top_k most likely tokens
@@ -115,6 +124,7 @@ struct GenerateOptions {
   float temperature = 1.0f;
   uint64_t seed = 0;        // sampling seed: the same seed, prompt and options give the same text
   bool stop_at_eos = true;  // stop after the tokenizer's end-of-sequence id is produced
+  Arrival arrival{};        // when the request arrived (see Arrival)
 };
 
 struct GenerateResult {
@@ -201,6 +211,9 @@ class Engine {
   // member, runs one batched forward.
   std::vector<ClassifyResult> classify(const std::vector<std::string>& texts);
   ClassifyResult classify(const std::string& text);
+  // Same, for a request that arrived at `arrival` (see Arrival).
+  std::vector<ClassifyResult> classify(const std::vector<std::string>& texts, Arrival arrival);
+  ClassifyResult classify(const std::string& text, Arrival arrival);
   // Raw forward: ids and mask [batch, seq_len] row-major -> logits [batch, num_labels].
   // seq_len above the model's positions: Error kTooLong.
   std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len);
@@ -210,6 +223,9 @@ class Engine {
   // Same; *info (may be null) receives what ran and why.
   std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
                                      InferenceInfo* info);
+  // Same, for a request that arrived at `arrival` (see Arrival).
+  std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len,
+                                     InferenceInfo* info, Arrival arrival);
 
   // ---- language model (kTransformerLm; Error kInvalidArgument otherwise) --------------------
   // Context = [eos] + tokenize(prompt) when the tokenizer has an eos id (the training stream puts
@@ -222,6 +238,7 @@ class Engine {
   // Same; *variant_out (may be null) receives the variant the forward ran on.
   std::vector<float> lm_logits(const int32_t* ids, int64_t n, int* variant_out);
   std::vector<float> lm_logits(const int32_t* ids, int64_t n, InferenceInfo* info);
+  std::vector<float> lm_logits(const int32_t* ids, int64_t n, InferenceInfo* info, Arrival arrival);
 
  private:
   struct Impl;

@@ -117,6 +117,8 @@ typedef struct rt3_inference_info {
   double latency_ms;    /* measured */
   int deadline_missed;
   double energy_mj;     /* predicted CPU energy at level_khz (needs the bundle's device profile) */
+  double waited_ms;     /* from the request's arrival to the inference's start (0: no arrival given);
+                           deadline_missed counts it: waited_ms + latency_ms > deadline_ms */
 } rt3_inference_info;
 
 typedef struct rt3_variant_stats {
@@ -137,6 +139,16 @@ rt3_status rt3_classify(rt3_engine* engine, const char* text, int* out_label, fl
 /* Same; *info (may be NULL) receives what ran and why. */
 rt3_status rt3_classify_ex(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity,
                            rt3_inference_info* info);
+
+/* The engine's clock in nanoseconds (monotonic; CLOCK_MONOTONIC on Linux and Android). Read it
+ * when a request arrives and pass it to rt3_classify_at / rt3_generate_at: deadline mode then
+ * counts the time the request waited before its inference started (in the app's queue, or for the
+ * engine behind another call), runs a late request on a variant that fits the time it has left,
+ * and counts a miss on the response time (docs/adapt.md "Requests that waited"). */
+uint64_t rt3_clock_ns(void);
+/* rt3_classify_ex for a request that arrived at arrival_ns (from rt3_clock_ns; 0: now). */
+rt3_status rt3_classify_at(rt3_engine* engine, const char* text, uint64_t arrival_ns, int* out_label, float* probs,
+                           size_t probs_capacity, rt3_inference_info* info);
 
 typedef struct rt3_generate_options {
   int max_new_tokens; /* >= 0 */
@@ -163,6 +175,10 @@ rt3_status rt3_generate_ex(rt3_engine* engine, const char* prompt, const rt3_gen
 /* Same; *info (may be NULL) receives what ran and why (the whole generation is one inference). */
 rt3_status rt3_generate_ex2(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
                             char* out_buf, size_t out_capacity, size_t* out_needed, rt3_inference_info* info);
+/* rt3_generate_ex2 for a request that arrived at arrival_ns (from rt3_clock_ns; 0: now). */
+rt3_status rt3_generate_at(rt3_engine* engine, const char* prompt, const rt3_generate_options* options,
+                           uint64_t arrival_ns, char* out_buf, size_t out_capacity, size_t* out_needed,
+                           rt3_inference_info* info);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#define RT3_VERSION_STRING "0.1.0"
+#define RT3_VERSION_STRING "0.2.0"
 
 namespace rt3 {
 

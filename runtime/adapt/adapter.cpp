@@ -92,7 +92,7 @@ InferenceInfo Adapter::from_table(std::uint64_t cpu_khz, AdaptMode mode) const {
   return info;
 }
 
-InferenceInfo Adapter::decide() {
+InferenceInfo Adapter::decide(double waited_s) {
   const AdaptMode m = mode_.load(std::memory_order_relaxed);
   const double deadline = deadline_s();
   InferenceInfo info;
@@ -106,7 +106,7 @@ InferenceInfo Adapter::decide() {
     case AdaptMode::kCpufreq: info = from_table(cpufreq_->current_khz(), m); break;
     case AdaptMode::kDeadline: {
       info.mode = m;
-      info.variant = controller_->choose(deadline);
+      info.variant = controller_->choose(deadline, waited_s);
       const double p = controller_->predicted_s(info.variant);
       if (std::isfinite(p)) info.predicted_ms = p * 1e3;
       info.slowdown = controller_->slowdown();
@@ -116,6 +116,7 @@ InferenceInfo Adapter::decide() {
     }
   }
   info.deadline_ms = deadline * 1e3;
+  info.waited_ms = waited_s > 0 && std::isfinite(waited_s) ? waited_s * 1e3 : 0.0;
   if (m != AdaptMode::kManual) active_.store(info.variant, std::memory_order_release);
   return info;
 }
@@ -132,7 +133,7 @@ double Adapter::energy_mj(std::uint64_t level_khz, int variant, double measured_
 
 void Adapter::observe(InferenceInfo& info, double measured_s) {
   info.latency_ms = measured_s * 1e3;
-  info.deadline_missed = info.deadline_ms > 0 && info.latency_ms > info.deadline_ms;
+  info.deadline_missed = info.deadline_ms > 0 && info.waited_ms + info.latency_ms > info.deadline_ms;
   info.energy_mj = energy_mj(info.level_khz, info.variant, measured_s);
   if (info.mode == AdaptMode::kDeadline && mode_.load(std::memory_order_relaxed) == AdaptMode::kDeadline)
     controller_->observe(info.variant, measured_s, info.deadline_ms * 1e-3);

@@ -55,18 +55,24 @@ class Adapter {
   void set_deadline_s(double s);
   double deadline_s() const { return deadline_s_.load(std::memory_order_relaxed); }
 
-  // The decision for the next inference (does not start a clock). `decide` is begin() without
-  // the timer, for simulations.
-  InferenceInfo decide();
-  // Completes `info` with the measured latency, feeds the policy and the counters.
+  // The decision for the next inference, for a request that has waited waited_s since it
+  // arrived (does not start a clock). `decide` is begin() without the timer, for simulations.
+  InferenceInfo decide(double waited_s = 0);
+  // Completes `info` with the measured latency, feeds the policy and the counters. A deadline
+  // miss counts the wait: info.waited_ms + latency > deadline.
   void observe(InferenceInfo& info, double measured_s);
 
   struct Ticket {
     InferenceInfo info;
     std::chrono::steady_clock::time_point t0;
   };
-  Ticket begin() {
-    Ticket t{decide(), {}};
+  // arrival: when the request arrived (the default time_point: now, no wait).
+  Ticket begin(std::chrono::steady_clock::time_point arrival = {}) {
+    const auto now = std::chrono::steady_clock::now();
+    const double waited_s = arrival == std::chrono::steady_clock::time_point{} || arrival >= now
+                                ? 0.0
+                                : std::chrono::duration<double>(now - arrival).count();
+    Ticket t{decide(waited_s), {}};
     t.t0 = std::chrono::steady_clock::now();
     return t;
   }

@@ -93,11 +93,15 @@ void DeadlineController::move_up_if_safe(double deadline_s) {
   }
 }
 
-int DeadlineController::choose(double deadline_s) {
+int DeadlineController::choose(double deadline_s, double waited_s) {
   // A deadline made shorter since the last inference can demand a faster variant right away;
   // moving up waits for the next measurement.
-  if (observed()) move_down_if_needed(deadline_s);
-  return variants_[current_];
+  if (!observed()) return variants_[current_];
+  move_down_if_needed(deadline_s);
+  const double limit = options_.margin * (deadline_s - (waited_s > 0 ? waited_s : 0));
+  if (slowdown_ * models_[current_].at_ref() <= limit) return variants_[current_];
+  const std::size_t s = best_within(limit, slowdown_);  // this late request only
+  return variants_[s == models_.size() ? fastest_ : s];
 }
 
 void DeadlineController::observe(int variant, double measured_s, double deadline_s) {

@@ -22,6 +22,10 @@
 //    doubles the window (up to max_up_window); a probe that holds halves it back toward up_window.
 //    Under a load that defeats every probe the engine probes ever more rarely, so misses from
 //    probing fall geometrically, while after a passing spike it returns within up_window.
+//  - a request that already waited (queued behind others, or for the engine's lock) has only
+//    D - waited left: it runs on the most preferred variant predicted within margin * (D - waited)
+//    (the fastest when none is), once. The steady choice stays: a queue says nothing about the
+//    CPU's speed, and the next request may not wait at all.
 // Not thread-safe: the engine calls it under its inference lock.
 #include <cstddef>
 #include <vector>
@@ -48,9 +52,9 @@ class DeadlineController {
   DeadlineController(std::vector<int> variants, std::vector<LatencyModel> models, std::vector<std::size_t> preference,
                      DeadlineOptions options = {});
 
-  // The variant the next inference runs on for deadline_s (> 0). Before any observation: the
-  // most preferred one.
-  int choose(double deadline_s);
+  // The variant the next inference runs on for deadline_s (> 0), for a request that has waited
+  // waited_s (>= 0) since it arrived. Before any observation: the most preferred one.
+  int choose(double deadline_s, double waited_s = 0);
   // Feeds the measured latency of an inference that ran on engine variant `variant` (ignored if
   // that variant has no model).
   void observe(int variant, double measured_s, double deadline_s);

@@ -63,6 +63,22 @@ TEST(DeadlineController, OneSlowInferenceIsEnoughToMoveDown) {
   EXPECT_EQ(c.choose(0.010), 3);
 }
 
+TEST(DeadlineController, ALateRequestRunsOnWhatFitsTheTimeLeftOnce) {
+  DeadlineController c = make();
+  for (int i = 0; i < 20; ++i) step(c, 1.0, 0.010);
+  EXPECT_EQ(c.choose(0.010, 0.002), 0);  // 8 ms left: base (5 ms) within 0.9 x 8
+  EXPECT_EQ(c.choose(0.010, 0.005), 1);  // 5 ms left: within 4.5 ms only p50 (3.1) and faster
+  EXPECT_EQ(c.choose(0.010, 0.008), 3);  // 2 ms left: p88 (1.3 ms)
+  EXPECT_EQ(c.choose(0.010, 0.012), 3);  // already late: the fastest
+  EXPECT_EQ(c.choose(0.010), 0);         // the next request that did not wait: base again
+  EXPECT_NEAR(c.slowdown(), 1.0, 1e-9);
+  // The wait scales with the slowdown the controller has measured: at 1.5x, base takes 7.5 ms
+  // (within 9), but with 2 ms waited only p50 (4.65 ms) fits 0.9 x 8 = 7.2.
+  for (int i = 0; i < 3; ++i) step(c, 1.5, 0.010);
+  EXPECT_EQ(c.choose(0.010), 0);
+  EXPECT_EQ(c.choose(0.010, 0.002), 1);
+}
+
 TEST(DeadlineController, FastestWhenNothingFits) {
   DeadlineController c = make();
   step(c, 1.0, 0.001);  // 1 ms deadline: even p88 (1.3 ms) misses

@@ -147,6 +147,42 @@ TEST_F(Fixture, DeadlineModeFollowsItsOwnLatencies) {
   EXPECT_GT(e->classify("free money").info.energy_mj, 0);
 }
 
+TEST_F(Fixture, DeadlineModeCountsTheTimeARequestWaited) {
+  auto e = Engine::load(adaptive);
+  e->set_deadline_ms(1000);
+  e->set_adapt_mode(AdaptMode::kDeadline);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(e->classify("free money").variant, index(*e, "base"));
+  // A request that arrived 2 s ago has no time left: the fastest variant, and a miss although the
+  // inference itself took far less than the deadline.
+  ClassifyResult late = e->classify("free money", std::chrono::steady_clock::now() - std::chrono::seconds(2));
+  EXPECT_EQ(late.variant, index(*e, "p88"));
+  EXPECT_GE(late.info.waited_ms, 2000);
+  EXPECT_LT(late.info.latency_ms, 1000);
+  EXPECT_TRUE(late.info.deadline_missed);
+  // The next request that did not wait runs on base again, and its wait is 0.
+  ClassifyResult next = e->classify("free money");
+  EXPECT_EQ(next.variant, index(*e, "base"));
+  EXPECT_EQ(next.info.waited_ms, 0);
+  EXPECT_FALSE(next.info.deadline_missed);
+  EXPECT_EQ(e->adapt_stats()[static_cast<size_t>(index(*e, "p88"))].misses, 1u);
+  // An arrival in the future counts as now.
+  EXPECT_EQ(e->classify("free money", std::chrono::steady_clock::now() + std::chrono::seconds(5)).info.waited_ms, 0);
+  // The C API: rt3_clock_ns() is the same clock.
+  rt3_engine* c = nullptr;
+  ASSERT_EQ(rt3_engine_load(adaptive.c_str(), 1, &c), RT3_OK) << rt3_last_error(nullptr);
+  ASSERT_EQ(rt3_engine_set_deadline_ms(c, 1000), RT3_OK);
+  ASSERT_EQ(rt3_engine_set_adapt_mode(c, RT3_ADAPT_DEADLINE), RT3_OK);
+  rt3_inference_info info;
+  int label = -1;
+  ASSERT_EQ(rt3_classify_at(c, "free money", 0, &label, nullptr, 0, &info), RT3_OK) << rt3_last_error(c);
+  EXPECT_EQ(info.waited_ms, 0);
+  ASSERT_EQ(rt3_classify_at(c, "free money", rt3_clock_ns() - 2000000000ull, &label, nullptr, 0, &info), RT3_OK);
+  EXPECT_STREQ(rt3_engine_variant_name(c, info.variant), "p88");
+  EXPECT_GE(info.waited_ms, 2000);
+  EXPECT_EQ(info.deadline_missed, 1);
+  rt3_engine_free(c);
+}
+
 TEST_F(Fixture, ModesTheBundleCannotServeSayWhatIsMissing) {
   auto e = Engine::load(plain);
   EXPECT_NE(e->adapt_support(AdaptMode::kTable).find("level table"), std::string::npos);

@@ -4,11 +4,16 @@
 set -euo pipefail
 RT3="$1"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-"$RT3" demo --budget tiny --out "$T/demo" --threads 1 > "$T/out.txt" 2> "$T/err.txt"
+# As `make demo` runs it: always with --resume, here into an empty directory.
+"$RT3" demo --budget tiny --out "$T/demo" --threads 1 --resume > "$T/out.txt" 2> "$T/err.txt"
 python3 - "$T/demo/summary.json" <<'PY'
 import json, math, sys
 s = json.load(open(sys.argv[1]))
 assert s["budget"] == "tiny", s
+assert s["resumed"] is False and s["skipped_stages"] == [], (s["resumed"], s["skipped_stages"])
+names = ["lm", "spam", "lm_bp", "spam_bp", "lm_pat", "spam_pat", "latency", "search_rl", "search_random", "rt3_bundle", "battery", "adapt"]
+assert sorted(s["stage_seconds"]) == sorted(names) and all(v > 0 for v in s["stage_seconds"].values()), s["stage_seconds"]
+assert sum(s["stage_seconds"].values()) <= s["seconds"], (s["stage_seconds"], s["seconds"])
 assert set(s["stages"]) == {"lm", "spam", "lm_bp", "spam_bp", "lm_pat", "spam_pat"}, s["stages"].keys()
 lm = s["stages"]["lm"]["test"]["metrics"]
 assert abs(lm["perplexity"] - math.exp(lm["loss"])) < 1e-6 * lm["perplexity"], lm
@@ -104,6 +109,12 @@ PY
 start=$(date +%s)
 "$RT3" demo --budget tiny --out "$T/demo" --threads 1 --resume 2> "$T/err2.txt" > /dev/null
 grep -q "done earlier, skipped" "$T/err2.txt" || { echo "FAIL: --resume did not skip finished stages"; cat "$T/err2.txt"; exit 1; }
+python3 - "$T/demo/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+want = ["lm", "spam", "lm_bp", "spam_bp", "lm_pat", "spam_pat", "latency", "search_rl", "search_random", "rt3_bundle", "battery", "adapt"]
+assert s["resumed"] is True and s["skipped_stages"] == want and s["stage_seconds"] == {}, (s["resumed"], s["skipped_stages"])
+PY
 # Without --resume an existing demo is refused rather than overwritten.
 if "$RT3" demo --budget tiny --out "$T/demo" 2> "$T/err3.txt"; then echo "FAIL: overwrote a finished demo"; exit 1; fi
 grep -q "already holds a demo" "$T/err3.txt"

@@ -37,6 +37,17 @@ expect "--threads" "$RT3" doctor --threads 100000
 expect "--batch" "$RT3" bench model "$T/b.rt3" --batch 100000000
 expect "--batch" "$RT3" bench switch "$T/b.rt3" --batch 100000000
 expect "--threads" "$RT3" run "$T/b.rt3" --threads 100000 --text hi
+# A stdin line of rt3 run is bounded (1 MiB, docs/limits.md) before it is held in memory: a 64 MiB
+# input without a newline is refused under a memory limit, and the line before it still runs.
+{ echo hello; head -c 67108864 /dev/zero | tr '\0' a; } > "$T/longline.txt"
+( ulimit -v 4000000; timeout 20 "$RT3" run "$T/b.rt3" < "$T/longline.txt" ) >"$T/out" 2>"$T/err"; rc=$?
+if [ "$rc" -eq 0 ] || [ "$rc" -ge 124 ] || ! grep -q "an input line is longer than 1048576 bytes" "$T/err" \
+   || [ "$(wc -l < "$T/err")" -ne 1 ] || [ "$(wc -l < "$T/out")" -ne 1 ]; then
+  echo "FAIL: rt3 run with a 64 MiB stdin line exited $rc, stdout $(wc -l < "$T/out") lines:"; head -c 400 "$T/err"; fail=1
+else
+  echo "ok: run < 64 MiB line -> $(cat "$T/err")"
+fi
+
 if "$RT3" prune --help >/dev/null 2>&1; then
   mkdir -p "$T/dense"
   expect "--block-rows" "$RT3" prune bp --checkpoint "$T/dense" --out "$T/p" --block-rows 100000000

@@ -55,4 +55,36 @@ timeout 60 "$RT3" prune bp --checkpoint "$T/killed2" --out "$T/bp" --config "$T/
 grep -q "not a prunable layer" "$T/err" && [ "$(wc -l < "$T/err")" -eq 1 ] || { echo "FAIL: unclear error:"; cat "$T/err"; fail=1; }
 [ ! -e "$T/bp/rt3_train.json" ] || { echo "FAIL: the refused prune wrote run files"; fail=1; }
 ok_run "$RT3" prune bp --checkpoint "$T/killed2" --out "$T/bp" --config "$T/bp.json" --threads 1
+
+# prune bp and prune pattern killed between their start (rt3_train.json written) and their first
+# checkpoint: `--resume` restarts the run from its recorded source, and a fresh start into a copy
+# of the directory is accepted too.
+# kill_before_checkpoint DIR cmd...: starts cmd, kills it once DIR/rt3_train.json exists.
+kill_before_checkpoint() {
+  local dir="$1"; shift
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 1500); do [ -e "$dir/rt3_train.json" ] && break; sleep 0.02; done
+  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if [ ! -e "$dir/rt3_train.json" ] || [ -e "$dir/checkpoint/state.json" ]; then
+    echo "FAIL: could not kill '$*' between its start and its first checkpoint"; fail=1; return 1
+  fi
+  cp -r "$dir" "$dir.copy"
+}
+# steps_done_is N: the last command's --json reports a whole run of N steps from step 0.
+steps_done_is() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["steps_done"]==int(sys.argv[2]) and d["start_step"]==0, d' "$T/out" "$1" \
+    || { echo "FAIL: the resumed run did not run all $1 steps from step 0"; fail=1; }
+}
+echo '{"bp": {"lasso_steps": 150, "finetune_steps": 150, "reweight_every": 1}, "train": {"checkpoint_every": 300}}' > "$T/longbp.json"
+if kill_before_checkpoint "$T/bpk" "$RT3" prune bp --checkpoint "$T/killed2" --out "$T/bpk" --config "$T/longbp.json" --threads 1; then
+  ok_run "$RT3" prune bp --resume --out "$T/bpk" --threads 1 --json && steps_done_is 300
+  ok_run "$RT3" prune bp --checkpoint "$T/killed2" --out "$T/bpk.copy" --config "$T/longbp.json" --threads 1
+fi
+echo '{"pattern": {"steps": 300, "reassign_every": 300, "tile_rows": 16, "tile_cols": 8, "sample_tiles": 8},
+       "train": {"checkpoint_every": 300, "eval_every": 300}}' > "$T/longpat.json"
+if kill_before_checkpoint "$T/patk" "$RT3" prune pattern --checkpoint "$T/bp" --out "$T/patk" --config "$T/longpat.json" --sets 0.5 --threads 1; then
+  ok_run "$RT3" prune pattern --resume --out "$T/patk" --threads 1 --json && steps_done_is 300
+  ok_run "$RT3" prune pattern --checkpoint "$T/bp" --out "$T/patk.copy" --config "$T/longpat.json" --sets 0.5 --threads 1
+fi
 exit $fail
