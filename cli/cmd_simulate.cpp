@@ -95,6 +95,61 @@ nlohmann::json result_json(const SimulateArgs& a, const dvfs::Profile& prof, con
   return j;
 }
 
+nlohmann::json ratios_json(const dvfs::SimulationResult& r) {
+  return {{"rt3_over_max_dense", r.ratio("max_dense")},
+          {"rt3_over_min_dense", r.ratio("min_dense")},
+          {"rt3_over_schedutil_dense", r.ratio("schedutil_dense")},
+          {"rt3_misses", r.policy("rt3").misses},
+          {"rt3_life_h", r.policy("rt3").life_s() / 3600},
+          {"max_dense_life_h", r.policy("max_dense").life_s() / 3600}};
+}
+
+// Battery life on two bases (docs/dvfs.md "Two bases"): the processor alone (the CPU cluster's
+// dynamic, static and idle power: what DVFS controls) and the whole device (plus the rest-of-device
+// power). Life is battery energy over average power, and the rest of the device adds the same b
+// to every policy's power: RT3 / dense = (P_dense + b) / (P_rt3 + b), which falls from the
+// processor ratio r0 = P_dense / P_rt3 toward 1. It halves at b = P_rt3 P_dense / (P_dense - 2 P_rt3)
+// (only when r0 > 2); the simulation is run there once more to show it.
+nlohmann::json bases_json(const dvfs::Profile& prof, const dvfs::LatencyTable& table, const dvfs::SimulationOptions& o,
+                          const dvfs::SimulationResult& device) {
+  dvfs::SimulationOptions po = o;
+  po.base_power_mw = 0.0;
+  po.record = false;
+  const dvfs::SimulationResult processor = device.base_power_mw == 0 ? device : dvfs::simulate(prof, table, po);
+  nlohmann::json j;
+  j["processor"] = ratios_json(processor);
+  j["processor"]["base_power_mw"] = 0.0;
+  j["device"] = ratios_json(device);
+  j["device"]["base_power_mw"] = device.base_power_mw;
+  const double pd = processor.policy("max_dense").average_power_mw(), pr = processor.policy("rt3").average_power_mw();
+  nlohmann::json half = {{"over", "max_dense"}, {"processor_ratio", processor.ratio("max_dense")}};
+  if (pr > 0 && pd > 2 * pr) {
+    const double b = pr * pd / (pd - 2 * pr);
+    dvfs::SimulationOptions bo = po;
+    bo.base_power_mw = b;
+    half["base_power_mw"] = b;
+    half["simulated_ratio"] = dvfs::simulate(prof, table, bo).ratio("max_dense");
+  } else {
+    half["base_power_mw"] = nullptr;
+    half["note"] = "RT3's gain over dense at max frequency is under 2x on the processor alone: no rest-of-device power halves it";
+  }
+  j["gain_halves_at"] = half;
+  return j;
+}
+
+void print_bases(const nlohmann::json& b) {
+  const auto& p = b["processor"];
+  const auto& d = b["device"];
+  std::printf("Battery life on two bases: RT3 / (a) max_dense = %.2fx on the processor alone (CPU cluster), %.2fx on the whole "
+              "device (+ %.0f mW rest of device)\n",
+              p["rt3_over_max_dense"].get<double>(), d["rt3_over_max_dense"].get<double>(), d["base_power_mw"].get<double>());
+  const auto& h = b["gain_halves_at"];
+  if (h["base_power_mw"].is_null()) std::printf("  %s\n\n", h["note"].get<std::string>().c_str());
+  else
+    std::printf("  the gain halves (to %.2fx) at %.0f mW of rest-of-device power\n\n", h["simulated_ratio"].get<double>(),
+                h["base_power_mw"].get<double>());
+}
+
 void print_human(const dvfs::Profile& prof, const dvfs::LatencyTable& t, const dvfs::Workload& w,
                  const dvfs::SimulationResult& r, const std::vector<dvfs::SensitivityCell>& sens) {
   std::printf("%s (%s); latency table of %s; one request every %.0f ms, deadline %.0f ms\n\n", prof.name.c_str(),
@@ -192,6 +247,7 @@ Runner add_simulate(CLI::App& app, GlobalOptions& g) {
       return 0;
     }
     print_human(prof, table, run.options.workload, run.result, run.sensitivity);
+    print_bases(run.json["bases"]);
     for (const auto& p : run.json["plots"]) std::printf("wrote %s\n", p.get<std::string>().c_str());
     return 0;
   };
@@ -213,6 +269,7 @@ SimulationRun run_simulation(const SimulateArgs& a, const dvfs::Profile& prof, c
   if (!a.plots.empty()) plots = write_simulation_plots(run.result, a.plots);
   run.json = result_json(a, prof, table, o.workload, run.result, run.sensitivity);
   run.json["plots"] = plots;
+  run.json["bases"] = bases_json(prof, table, o, run.result);
   return run;
 }
 

@@ -101,13 +101,19 @@ json demo_claims(const json& summary) {
                       {"value", p99 / 1e3}, {"met", ok && p99 / 1e3 <= 45.0}});
   }
   // 2. Battery life.
-  if (dev.contains("battery")) {
-    const double r = dev["battery"]["ratios"]["rt3_over_max_dense"];
+  // Judged on the processor basis (the CPU cluster's energy: what DVFS controls and, as far as the
+  // paper's abstract lets us tell, what it measured); the whole-device ratio is stated beside it.
+  if (dev.contains("battery") && dev["battery"].contains("bases")) {
+    const json& bases = dev["battery"]["bases"];
+    const double r = bases["processor"]["rt3_over_max_dense"], rd = bases["device"]["rt3_over_max_dense"];
     double rt3_miss = 0;
     for (const auto& p : dev["battery"]["policies"])
       if (p["id"] == "rt3") rt3_miss = p["miss_rate"];
     claims.push_back({{"id", "battery_life"}, {"claim", "over 4x battery life"}, {"published", "> 4x (baseline not stated)"},
-                      {"ours", fmt(r) + "x over dense at the highest frequency (a), RT3 miss rate " + fmt(rt3_miss * 100) + " %"},
+                      {"basis", "processor"},
+                      {"ours", fmt(r) + "x over dense at the highest frequency (a) on the processor alone; " + fmt(rd) +
+                                   "x on the whole device (+ " + fmt(bases["device"]["base_power_mw"].get<double>(), "%.0f") +
+                                   " mW rest of device); RT3 miss rate " + fmt(rt3_miss * 100) + " %"},
                       {"value", r}, {"met", r >= 4.0 && rt3_miss == 0}});
   }
   // 3. Transformer LM: relative next-token accuracy loss of the worst pattern set.
@@ -290,7 +296,21 @@ std::string write_demo_report(const json& summary, const fs::path& out) {
       << (p["accuracy"].is_null() ? "-" : fmt(p["accuracy"].get<double>() * 100) + " %") << "</td></tr>";
   h << "</table><p>RT3 / (a) dense at max frequency: <b>" << fmt(bat["ratios"]["rt3_over_max_dense"].get<double>())
     << "x</b>; / (b) dense at the needed frequency: " << fmt(bat["ratios"]["rt3_over_min_dense"].get<double>())
-    << "x; / (c) schedutil: " << fmt(bat["ratios"]["rt3_over_schedutil_dense"].get<double>()) << "x.</p>";
+    << "x; / (c) schedutil: " << fmt(bat["ratios"]["rt3_over_schedutil_dense"].get<double>()) << "x (whole device).</p>";
+  if (bat.contains("bases")) {
+    const json& b = bat["bases"];
+    h << "<table><tr><th>basis</th><th>rest-of-device mW</th><th>RT3 / (a)</th><th>RT3 / (b)</th><th>RT3 / (c)</th></tr>";
+    for (const char* basis : {"processor", "device"})
+      h << "<tr><td>" << basis << "</td><td>" << fmt(b[basis]["base_power_mw"].get<double>(), "%.0f") << "</td><td>"
+        << fmt(b[basis]["rt3_over_max_dense"].get<double>()) << "x</td><td>" << fmt(b[basis]["rt3_over_min_dense"].get<double>())
+        << "x</td><td>" << fmt(b[basis]["rt3_over_schedutil_dense"].get<double>()) << "x</td></tr>";
+    h << "</table><p>"
+      << (b["gain_halves_at"]["base_power_mw"].is_null()
+              ? esc(b["gain_halves_at"]["note"].get<std::string>())
+              : "RT3's gain over (a) halves at " + fmt(b["gain_halves_at"]["base_power_mw"].get<double>(), "%.0f") +
+                    " mW of rest-of-device power.")
+      << "</p>";
+  }
   for (const auto& p : bat["plots"])
     if (p.get<std::string>().find("search_reward") == std::string::npos) h << inline_svg(p);
   h << "<h3>Sensitivity of RT3 / (a) to the workload period and the rest-of-device power</h3><table><tr><th>period ms</th>";

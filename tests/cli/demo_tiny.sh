@@ -92,8 +92,12 @@ for name, p in ad["policies"].items():
 assert ad["deadline_ms"] > 0 and len(ad["phases"]) == 5, ad
 claims = {c["id"]: c for c in s["claims"]}
 assert set(claims) == {"switch_time", "battery_life", "lm_accuracy_loss", "distilbert_accuracy_loss"}, claims.keys()
-assert claims["battery_life"]["value"] == b["ratios"]["rt3_over_max_dense"]
-assert claims["battery_life"]["met"] == (b["ratios"]["rt3_over_max_dense"] >= 4 and [p for p in b["policies"] if p["id"] == "rt3"][0]["miss_rate"] == 0)
+# The battery claim is judged on the processor basis and names it; the device basis is the
+# simulation's top-level ratios.
+assert claims["battery_life"]["basis"] == "processor"
+assert claims["battery_life"]["value"] == b["bases"]["processor"]["rt3_over_max_dense"]
+assert b["bases"]["device"]["rt3_over_max_dense"] == b["ratios"]["rt3_over_max_dense"]
+assert claims["battery_life"]["met"] == (b["bases"]["processor"]["rt3_over_max_dense"] >= 4 and [p for p in b["policies"] if p["id"] == "rt3"][0]["miss_rate"] == 0)
 assert claims["switch_time"]["met"] == (sw["switch_latency_us"]["p99"] / 1e3 <= 45)
 worst = max((s["stages"]["spam"]["test"]["metrics"]["accuracy"] - a) * 100 for a in rb["test_accuracy"].values())
 assert abs(claims["distilbert_accuracy_loss"]["value"] - worst) < 1e-9, (claims, worst)

@@ -60,6 +60,17 @@ for row in d["engine_table"]:
     ok = [n for n, ms in row["latency_ms"].items() if ms <= 0.9 * 100]
     if ok: assert row["chosen"] in ok, row   # the loop settles within its margin where any variant can
 assert len(d["plots"]) == 3, d["plots"]
+# Two bases: the processor alone (no rest-of-device power) and the whole device (the profile's
+# 500 mW); the rest of the device adds the same power to every policy, so it shrinks the gain,
+# which halves at the stated power (the simulation run there says so).
+b = d["bases"]
+assert b["processor"]["base_power_mw"] == 0 and b["device"]["base_power_mw"] == 500, b
+assert abs(b["device"]["rt3_over_max_dense"] - r["rt3_over_max_dense"]) < 1e-12, (b, r)
+assert b["processor"]["rt3_over_max_dense"] > b["device"]["rt3_over_max_dense"] > 1, b
+h = b["gain_halves_at"]
+r0 = b["processor"]["rt3_over_max_dense"]
+assert h["processor_ratio"] == r0 and 0 < h["base_power_mw"], h
+assert abs(h["simulated_ratio"] - r0 / 2) < 0.01 * r0, h
 PY
 for f in battery_charge levels_sets energy_per_inference; do
   python3 -c "import sys, xml.dom.minidom as m; assert m.parse(sys.argv[1]).documentElement.tagName == 'svg'" "$T/plots/$f.svg"
@@ -70,6 +81,7 @@ ls "$T/plots" | grep -q tmp && { echo "FAIL: temporary plot files left behind"; 
 "$RT3" simulate --profile "$SRC/profiles/rk3399.json" --latency "$T/latency.json" --workload "period=1s,deadline=100ms,duration=1h" \
   --base-power-mw 0 --min-accuracy 0.9 > "$T/human.txt"
 grep -q "RT3 / (a) max_dense" "$T/human.txt" && grep -q "Assumptions:" "$T/human.txt" && grep -q "base_power_mw = 0" "$T/human.txt"
+grep -q "Battery life on two bases" "$T/human.txt"
 
 # Bad workload strings: non-zero exit and one line saying what is wrong and what is expected.
 for bad in "period=200ms" "period=200,deadline=100xs" "deadline=300ms,period=200ms" "nonsense"; do
