@@ -6,10 +6,12 @@
 #include <stdexcept>
 
 #include "runtime/format/atomic_file.h"
+#include "train/checkpoint.h"
 #include "train/data/paths.h"
 #include "train/data/task_data.h"
 #include "train/models/distilbert.h"
 #include "train/models/transformer_lm.h"
+#include "train/prune/distill_loss.h"
 #include "train/text_encoders.h"
 
 namespace rt3::train {
@@ -36,6 +38,29 @@ void limit(std::vector<T>& v, int64_t n) {
 std::string data_source(const RunConfig& cfg) {
   return cfg.data.preset.empty() ? cfg.data.train : "task " + cfg.data.preset;
 }
+
+// A distillation teacher: the weights of `weights_file`, frozen, in eval mode (no dropout).
+void freeze_teacher(torch::nn::Module& teacher, const std::string& weights_file) {
+  load_weights(teacher, weights_file);
+  teacher.eval();
+  for (auto& p : teacher.parameters()) p.set_requires_grad(false);
+}
+
+// The teacher's logits for the batch of one step, computed once: the pattern stage runs one
+// forward per set over the same batch.
+struct TeacherCache {
+  int64_t step = -1;
+  torch::Tensor logits;
+  template <class Forward>
+  const torch::Tensor& get(int64_t s, Forward&& forward) {
+    if (s != step || !logits.defined()) {
+      torch::NoGradGuard no_grad;
+      logits = forward();
+      step = s;
+    }
+    return logits;
+  }
+};
 
 // ---------------------------------------------------------------- language modelling (sotu, lm)
 class LmTask : public Task {
@@ -78,7 +103,18 @@ class LmTask : public Task {
       const uint64_t start = draw(cfg_.train.seed, step, b) % span;
       for (int64_t t = 0; t <= T; ++t) w[b][t] = s[start + t];
     }
-    return loss_of(window).first;
+    auto [loss, logits] = loss_of(window);
+    if (!teacher_) return loss;
+    const torch::Tensor& t = teacher_cache_.get(step, [&] { return teacher_->forward(window.slice(1, 0, -1)); });
+    return distillation_loss(logits, t, loss, alpha_, temperature_);
+  }
+
+  void set_teacher(const std::string& weights_file, double alpha, double temperature) override {
+    teacher_ = nn::TransformerLM(cfg_.lm);
+    freeze_teacher(*teacher_.ptr(), weights_file);
+    alpha_ = alpha;
+    temperature_ = temperature;
+    teacher_cache_ = {};
   }
 
   Metrics evaluate(Split split, int64_t max_examples) override {
@@ -123,6 +159,9 @@ class LmTask : public Task {
   RunConfig cfg_;
   std::vector<int32_t> streams_[3];
   nn::TransformerLM model_{nullptr};
+  nn::TransformerLM teacher_{nullptr};
+  TeacherCache teacher_cache_;
+  double alpha_ = 0, temperature_ = 1;
 };
 
 // ---------------------------------------------------------------- classification (spam, wordnet, classify)
@@ -165,8 +204,20 @@ class ClassifierTask : public Task {
       const uint64_t i = static_cast<uint64_t>(step) * cfg_.train.batch_size + b;
       batch.push_back(&ex[permuted(i / n, i % n, n)]);
     }
-    auto [logits, labels] = forward(batch);
-    return torch::nn::functional::cross_entropy(logits, labels);
+    const BatchTensors t = tensors(batch);
+    const torch::Tensor logits = model_->forward(t.ids, t.mask);
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, t.labels);
+    if (!teacher_) return loss;
+    const torch::Tensor& teacher = teacher_cache_.get(step, [&] { return teacher_->forward(t.ids, t.mask); });
+    return distillation_loss(logits, teacher, loss, alpha_, temperature_);
+  }
+
+  void set_teacher(const std::string& weights_file, double alpha, double temperature) override {
+    teacher_ = nn::DistilBert(cfg_.distilbert);
+    freeze_teacher(*teacher_.ptr(), weights_file);
+    alpha_ = alpha;
+    temperature_ = temperature;
+    teacher_cache_ = {};
   }
 
   Metrics evaluate(Split split, int64_t max_examples) override {
@@ -230,7 +281,10 @@ class ClassifierTask : public Task {
     return perm_[pos];
   }
 
-  std::pair<torch::Tensor, torch::Tensor> forward(const std::vector<const EncodedExample*>& batch) {
+  struct BatchTensors {
+    torch::Tensor ids, mask, labels;
+  };
+  BatchTensors tensors(const std::vector<const EncodedExample*>& batch) {
     size_t T = 1;
     for (auto* e : batch) T = std::max(T, e->ids.size());
     const int64_t B = static_cast<int64_t>(batch.size());
@@ -246,7 +300,12 @@ class ClassifierTask : public Task {
       }
       labels[b] = batch[b]->label;
     }
-    return {model_->forward(ids, mask), labels};
+    return {ids, mask, labels};
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> forward(const std::vector<const EncodedExample*>& batch) {
+    const BatchTensors t = tensors(batch);
+    return {model_->forward(t.ids, t.mask), t.labels};
   }
 
   RunConfig cfg_;
@@ -255,6 +314,9 @@ class ClassifierTask : public Task {
   std::vector<uint64_t> perm_;
   int64_t perm_epoch_ = -1;
   nn::DistilBert model_{nullptr};
+  nn::DistilBert teacher_{nullptr};
+  TeacherCache teacher_cache_;
+  double alpha_ = 0, temperature_ = 1;
 };
 
 }  // namespace

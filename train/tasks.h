@@ -24,6 +24,11 @@ class Task {
   // Loss of the training batch for global step `step`. The batch depends only on (seed, step),
   // never on hidden iterator state, so a resumed run sees exactly the batches it would have.
   virtual torch::Tensor train_loss(int64_t step) = 0;
+  // Distillation (docs/pruning.md "Distillation"): from now on train_loss mixes the label loss with
+  // the KL divergence from a teacher of the same architecture, loaded from `weights_file` (a
+  // model.safetensors): (1 - alpha) x label loss + alpha x T^2 x KL. The teacher is frozen in eval
+  // mode and runs once per step (the pattern stage's passes over the same batch share it).
+  virtual void set_teacher(const std::string& weights_file, double alpha, double temperature) = 0;
   virtual int64_t tokens_per_step() const = 0;
   // Evaluation in eval mode without grad; max_examples <= 0 means the whole split.
   virtual Metrics evaluate(Split split, int64_t max_examples) = 0;

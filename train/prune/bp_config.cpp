@@ -27,6 +27,7 @@ void validate(const BpOptions& o) {
   if (o.reweight_every < 1) bad("reweight_every must be >= 1");
   if (o.lasso_steps < 0) bad("lasso_steps must be >= 0");
   if (o.finetune_steps < 1) bad("finetune_steps must be >= 1 (the hard prune happens at its first step)");
+  validate(o.distill, "bp");
 }
 
 json to_json(const BpOptions& o) {
@@ -34,7 +35,8 @@ json to_json(const BpOptions& o) {
           {"lambda", o.lambda},             {"penalty_scale", o.penalty_scale},
           {"eps", o.eps},                   {"reweight_every", o.reweight_every},
           {"lasso_steps", o.lasso_steps},   {"finetune_steps", o.finetune_steps},
-          {"layer_sparsity", o.layer_sparsity}};
+          {"layer_sparsity", o.layer_sparsity},
+          {"distill", to_json(o.distill)}};
 }
 
 BpOptions apply_bp_json(BpOptions o, const json& j) {
@@ -63,6 +65,8 @@ BpOptions apply_bp_json(BpOptions o, const json& j) {
         if (!s.is_number()) throw std::invalid_argument("bp.layer_sparsity['" + name + "'] must be a number");
         o.layer_sparsity[name] = s.get<double>();
       }
+    } else if (key == "distill") {
+      o.distill = apply_distill_json(o.distill, v, "bp");
     } else {
       throw std::invalid_argument("unknown key bp." + key);
     }

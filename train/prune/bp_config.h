@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "train/prune/distill_config.h"
+
 namespace rt3::train {
 
 struct BpOptions {
@@ -25,6 +27,7 @@ struct BpOptions {
   int64_t finetune_steps = 250;  // phase 3; the hard prune happens at step lasso_steps
   // Per-layer sparsity overrides, by parameter name (e.g. "layers.0.ffn.lin1.weight": 0.7).
   std::map<std::string, double> layer_sparsity;
+  DistillOptions distill;        // from the dense teacher, during both phases (off by default)
 
   int64_t total_steps() const { return lasso_steps + finetune_steps; }
   double sparsity_of(const std::string& layer) const;

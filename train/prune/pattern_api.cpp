@@ -8,6 +8,7 @@
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
 #include "train/prune/block_prune.h"
+#include "train/prune/distill_teacher.h"
 #include "train/prune/pattern.h"
 #include "train/prune/pattern_schedule.h"
 #include "train/prune/prune_api.h"
@@ -132,6 +133,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
+    if (pf.pattern.distill.enabled()) pf.pattern.distill.teacher = resolve_teacher(pf.pattern.distill, req.checkpoint_dir);
     cfg.train = pattern_train_defaults(cfg.train, pf.pattern);
     if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides.at("train")}});
     if (pf.pattern.steps > 0) cfg.train.steps = pf.pattern.steps;
@@ -144,6 +146,7 @@ PrunePatternResult prune_pattern(const PrunePatternRequest& req) {
 
   if (req.on_message) req.on_message("preparing data for task " + task_name(cfg.task));
   auto task = make_task(cfg, req.out_dir);
+  attach_teacher(*task, pf.pattern.distill);
   std::vector<std::string> layers;
   std::vector<torch::Tensor> weights;
   const PatternOptions& po = pf.pattern;

@@ -57,6 +57,7 @@ void validate(const PatternOptions& o) {
   }
   if (o.steps < 0) bad("steps must be >= 0");
   if (o.reassign_every < 1) bad("reassign_every must be >= 1");
+  validate(o.distill, "pattern");
 }
 
 json to_json(const PatternOptions& o) {
@@ -69,7 +70,8 @@ json to_json(const PatternOptions& o) {
           {"set_weights", o.set_weights},
           {"steps", o.steps},
           {"reassign_every", o.reassign_every},
-          {"seed", o.seed}};
+          {"seed", o.seed},
+          {"distill", to_json(o.distill)}};
 }
 
 PatternOptions apply_pattern_json(PatternOptions o, const json& j) {
@@ -102,6 +104,7 @@ PatternOptions apply_pattern_json(PatternOptions o, const json& j) {
     else if (key == "steps") num(o.steps);
     else if (key == "reassign_every") num(o.reassign_every);
     else if (key == "seed") num(o.seed);
+    else if (key == "distill") o.distill = apply_distill_json(o.distill, v, "pattern");
     else throw std::invalid_argument("unknown key pattern." + key);
   }
   return o;  // not validated here: later overrides (e.g. --sets) may still change it

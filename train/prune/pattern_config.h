@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "train/prune/distill_config.h"
+
 namespace rt3::train {
 
 struct PatternOptions {
@@ -24,6 +26,7 @@ struct PatternOptions {
   int64_t steps = 200;               // joint fine-tuning steps (0 = one-shot: masks only)
   int64_t reassign_every = 50;       // steps between re-choosing every tile's pattern
   uint64_t seed = 1;                 // tile sampling
+  DistillOptions distill;            // from the dense teacher, for every set (off by default)
 
   // Pruning number of each set (validated: distinct, in [0, tile_cols]).
   std::vector<int64_t> pruning_numbers() const;

@@ -10,6 +10,7 @@
 #include "train/checkpoint.h"
 #include "train/compute_env.h"
 #include "train/prune/bp_schedule.h"
+#include "train/prune/distill_teacher.h"
 #include "train/run_files.h"
 #include "train/tasks.h"
 #include "train/trainer.h"
@@ -98,6 +99,7 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
       if (!prunable.count(name))
         throw std::runtime_error("bp.layer_sparsity names '" + name + "', which is not a prunable layer of this model (e.g. " +
                                  *prunable.begin() + ")");
+    if (pf.bp.distill.enabled()) pf.bp.distill.teacher = resolve_teacher(pf.bp.distill, req.checkpoint_dir);
     cfg.train = prune_train_defaults(cfg.train, pf.bp);
     if (overrides.contains("train")) cfg = apply_config_json(cfg, json{{"train", overrides.at("train")}});
     cfg.train.steps = pf.bp.total_steps();  // the phases define the length
@@ -112,6 +114,7 @@ PruneBpResult prune_bp(const PruneBpRequest& req) {
 
   if (req.on_message) req.on_message("preparing data for task " + task_name(cfg.task));
   auto task = make_task(cfg, req.out_dir);
+  attach_teacher(*task, pf.bp.distill);
   if (!from_checkpoint) {
     load_weights(*task->module(), source_dir + "/model.safetensors");
     write_run_files(cfg, req.out_dir);
