@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/pair_input.h"
 #include "dvfs/cpufreq.h"
 #include "dvfs/trace.h"
 #include "rt3/engine.h"
@@ -37,10 +38,18 @@ AdaptMode parse_mode(const std::string& s) {
   throw std::runtime_error("--mode must be table, cpufreq or deadline, not '" + s + "'");
 }
 
-// Runs one request; returns a short description of the result and what the engine reported.
-std::string run_request(Engine& engine, const std::string& text, int max_new_tokens, InferenceInfo& info) {
+// Runs one request (stdin line `line_number`); returns a short description of the result and what
+// the engine reported. A bundle trained on sentence pairs reads first<TAB>second, as rt3 run does.
+std::string run_request(Engine& engine, const std::string& text, size_t line_number, int max_new_tokens,
+                        InferenceInfo& info) {
   if (engine.model_type() == ModelType::kDistilBertClassifier) {
-    ClassifyResult r = engine.classify(text);
+    ClassifyResult r;
+    if (engine.trained_on_pairs()) {
+      const auto [first, second] = split_pair_line(text, line_number);
+      r = engine.classify_pair(first, second);
+    } else {
+      r = engine.classify(text);
+    }
     info = r.info;
     return r.label_name;
   }
@@ -129,7 +138,9 @@ Runner add_govern(CLI::App& app, GlobalOptions& g) {
     std::uint64_t requests = 0, switches = 0;
     int previous = -1;
     std::string line;
+    size_t line_number = 0;
     while (std::getline(in, line)) {
+      ++line_number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty()) continue;
       std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
@@ -138,7 +149,7 @@ Runner add_govern(CLI::App& app, GlobalOptions& g) {
       if (clock) clock->set_time(trace_t0 + t);
       if (source) engine->set_cpu_khz(source->current_khz());
       InferenceInfo info;
-      const std::string result = run_request(*engine, line, a->max_new_tokens, info);
+      const std::string result = run_request(*engine, line, line_number, a->max_new_tokens, info);
       ++requests;
       if (previous >= 0 && info.variant != previous) ++switches;
       previous = info.variant;

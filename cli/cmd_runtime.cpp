@@ -16,6 +16,7 @@
 #include "cli/flag_checks.h"
 #include "cli/flag_limits.h"
 #include "cli/output_paths.h"
+#include "cli/pair_input.h"
 #include "cli/run_dir.h"
 #include "dvfs/adaptation_models.h"
 #include "rt3/engine.h"
@@ -64,7 +65,8 @@ json inspect_json(const format::Bundle& b, const std::string& path) {
   j["tokenizer"] = {{"type", b.tokenizer().type == format::TokenizerType::kWordPiece ? "wordpiece" : "sentencepiece"},
                     {"bytes", b.tokenizer_bytes().size()},
                     {"lowercase", b.tokenizer().lowercase},
-                    {"max_len", b.tokenizer().max_len}};
+                    {"max_len", b.tokenizer().max_len},
+                    {"text_pair", b.tokenizer().text_pair}};
   uint64_t params = 0, weight_bytes = 0;
   json tensors = json::array();
   for (const auto& t : b.file().tensors()) {
@@ -197,8 +199,9 @@ Runner add_inspect(CLI::App& app, GlobalOptions& g) {
     for (auto it = j["config"].begin(); it != j["config"].end(); ++it)
       if (it.key() != "id2label" && it.key() != "label2id" && it.key() != "architectures")
         std::printf("    %-26s %s\n", it.key().c_str(), it.value().dump().c_str());
-    std::printf("  tokenizer  %s (%s)\n", j["tokenizer"]["type"].get<std::string>().c_str(),
-                human_bytes(j["tokenizer"]["bytes"]).c_str());
+    std::printf("  tokenizer  %s (%s)%s\n", j["tokenizer"]["type"].get<std::string>().c_str(),
+                human_bytes(j["tokenizer"]["bytes"]).c_str(),
+                j["tokenizer"]["text_pair"].get<bool>() ? ", sentence pairs ([CLS] a [SEP] b [SEP])" : "");
     std::printf("  weights    %llu parameters, %s fp32 in %zu tensors\n", (unsigned long long)j["parameters"].get<uint64_t>(),
                 human_bytes(j["weight_bytes"]).c_str(), j["tensors"].size());
     if (j.contains("bp"))
@@ -225,7 +228,8 @@ Runner add_inspect(CLI::App& app, GlobalOptions& g) {
 Runner add_run(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("run", "Classify or generate with a bundle (torch-free runtime); reads stdin lines without --text");
   struct Opts {
-    std::string path, text;
+    std::string path, text, text_pair;
+    bool pairs = false;
     int max_new_tokens = 32;
     uint64_t seed = 0;
     int top_k = 40;
@@ -235,6 +239,10 @@ Runner add_run(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("bundle", o->path, "Bundle file (.rt3)")->required()->check(CLI::ExistingFile);
   auto* text_opt = cmd->add_option("--text", o->text, "Input text (otherwise one input per stdin line)");
+  auto* pair_opt = cmd->add_option("--text-pair", o->text_pair, "Classifier: second text of a sentence pair (with --text)")
+                       ->needs(text_opt);
+  cmd->add_flag("--pairs", o->pairs,
+                "Classifier: stdin lines are sentence pairs, first<TAB>second (automatic for a bundle trained on pairs)");
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "LM: tokens to generate")->capture_default_str()->check(CLI::Range(1, kMaxDecodeTokens));
   cmd->add_flag("--sample", o->sample, "LM: top-k sampling instead of greedy decoding");
   cmd->add_option("--top-k", o->top_k, "LM sampling: keep the k most likely tokens")->capture_default_str()->check(CLI::Range(1, 1000000));
@@ -242,15 +250,25 @@ Runner add_run(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--seed", o->seed, "LM sampling seed")->capture_default_str();
   cmd->add_option("--threads", g.threads, "Engine threads")->capture_default_str()->check(CLI::Range(1, kMaxThreads));
   cmd->add_flag("--json", g.json, "One JSON object per input");
-  return [o, text_opt, &g]() {
+  return [o, text_opt, pair_opt, &g]() {
     EngineOptions eo;
     eo.threads = g.threads;
     auto engine = Engine::load(o->path, eo);
-    auto handle = [&](const std::string& text) {
+    const bool classifier = engine->model_type() == ModelType::kDistilBertClassifier;
+    const bool pairs = pair_opt->count() > 0 || o->pairs || (classifier && engine->trained_on_pairs());
+    if (pairs && !classifier)
+      throw std::runtime_error(std::string(pair_opt->count() > 0 ? "--text-pair" : "--pairs") +
+                               " needs a classifier bundle; '" + o->path + "' holds a language model");
+    if (pairs && text_opt->count() > 0 && pair_opt->count() == 0)
+      throw std::runtime_error((o->pairs ? std::string("--pairs") : "'" + o->path + "' was trained on sentence pairs") +
+                               ": give the second text with --text-pair (or pairs on stdin, first<TAB>second)");
+    // pair: nullptr for a single text.
+    auto handle = [&](const std::string& text, const std::string* pair) {
       const auto t0 = std::chrono::steady_clock::now();
       json j = {{"input", text}};
-      if (engine->model_type() == ModelType::kDistilBertClassifier) {
-        ClassifyResult r = engine->classify(text);
+      if (pair) j["input_pair"] = *pair;
+      if (classifier) {
+        ClassifyResult r = pair ? engine->classify_pair(text, *pair) : engine->classify(text);
         j["label"] = r.label_name;
         j["label_id"] = r.label;
         json probs = json::object();
@@ -285,10 +303,17 @@ Runner add_run(CLI::App& app, GlobalOptions& g) {
       flush_stdout();  // stop at the first line that cannot be written
     };
     if (text_opt->count() > 0) {  // --text '' is an (empty) input, not "read stdin"
-      handle(o->text);
+      handle(o->text, pairs ? &o->text_pair : nullptr);
     } else {
       std::string line;
-      while (read_input_line(std::cin, line)) handle(line);
+      for (size_t line_number = 1; read_input_line(std::cin, line); ++line_number) {
+        if (!pairs) {
+          handle(line, nullptr);
+          continue;
+        }
+        const auto [first, second] = split_pair_line(line, line_number);
+        handle(first, &second);
+      }
     }
     return 0;
   };

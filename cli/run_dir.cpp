@@ -26,6 +26,11 @@ format::TokenizerInfo tokenizer_for_run(const std::string& dir_name) {
           nlohmann::json::parse(format::read_input_file((dir / "rt3_train.json").string()), nullptr, /*allow_exceptions=*/false);
       if (run.is_object() && run.contains("train") && run["train"].contains("seq_len"))
         t.max_len = run["train"]["seq_len"].get<int64_t>();
+      // Trained on sentence pairs (--text-pair-column): the bundle says so, and rt3 run then
+      // expects pairs.
+      if (run.is_object() && run.contains("data") && run["data"].is_object() &&
+          run["data"].value("text_pair_column", std::string()) != "")
+        t.text_pair = true;
     }
   } else if (fs::exists(dir / "tokenizer.model")) {
     t.type = format::TokenizerType::kSentencePiece;

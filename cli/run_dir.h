@@ -7,7 +7,8 @@
 namespace rt3::cli {
 
 // Tokenizer settings for a run directory: classifiers use BERT uncased WordPiece truncated to
-// the sequence length they were trained with (rt3_train.json), the LM its SentencePiece model.
+// the sequence length they were trained with (rt3_train.json), marked text_pair when trained on
+// sentence pairs; the LM its SentencePiece model.
 format::TokenizerInfo tokenizer_for_run(const std::string& dir);
 
 // How export stores the prunable Linears: auto = block-pruned when the run directory is a

@@ -268,30 +268,59 @@ uint64_t rt3_clock_ns(void) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
-rt3_status rt3_classify_ex(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity,
-                           rt3_inference_info* info) {
-  return rt3_classify_at(engine, text, 0, out_label, probs, probs_capacity, info);
-}
+namespace {
 
-rt3_status rt3_classify_at(rt3_engine* engine, const char* text, uint64_t arrival_ns, int* out_label, float* probs,
-                           size_t probs_capacity, rt3_inference_info* info) {
-  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: engine is NULL");
-  if (!text) return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: text is NULL");
+// rt3_classify* and rt3_classify_pair*: one text, or a pair when text_pair is given (`call` names
+// the C function in messages). arrival_ns: rt3_clock_ns() at the request's arrival (0: now).
+rt3_status classify_text_or_pair(const char* call, rt3_engine* engine, const char* text, const char* text_pair,
+                                 bool pair, uint64_t arrival_ns, int* out_label, float* probs, size_t probs_capacity,
+                                 rt3_inference_info* info) {
+  const std::string name = call;
+  if (!engine) return fail(nullptr, RT3_ERR_INVALID_ARGUMENT, name + ": engine is NULL");
+  if (!text) return fail(engine, RT3_ERR_INVALID_ARGUMENT, name + ": text is NULL");
+  if (pair && !text_pair) return fail(engine, RT3_ERR_INVALID_ARGUMENT, name + ": text_pair is NULL");
   if (probs_capacity > 0 && !probs)
-    return fail(engine, RT3_ERR_INVALID_ARGUMENT, "rt3_classify: probs is NULL but probs_capacity > 0");
+    return fail(engine, RT3_ERR_INVALID_ARGUMENT, name + ": probs is NULL but probs_capacity > 0");
   return run(engine, [&] {
     const size_t n = engine->engine->labels().size();
     if (probs && probs_capacity < n)
       return fail(engine, RT3_ERR_BUFFER_TOO_SMALL,
-                  "rt3_classify: probs_capacity " + std::to_string(probs_capacity) + " < " + std::to_string(n) +
-                      " labels");
-    rt3::ClassifyResult r = engine->engine->classify(std::string(text), arrival_of(arrival_ns));
+                  name + ": probs_capacity " + std::to_string(probs_capacity) + " < " + std::to_string(n) + " labels");
+    rt3::ClassifyResult r = pair ? engine->engine->classify_pair(std::string(text), std::string(text_pair))
+                                 : engine->engine->classify(std::string(text), arrival_of(arrival_ns));
     if (out_label) *out_label = r.label;
     if (probs) std::memcpy(probs, r.probabilities.data(), n * sizeof(float));
     if (info) *info = to_c(r.info);
     return RT3_OK;
   });
 }
+
+}  // namespace
+
+rt3_status rt3_classify_ex(rt3_engine* engine, const char* text, int* out_label, float* probs, size_t probs_capacity,
+                           rt3_inference_info* info) {
+  return classify_text_or_pair("rt3_classify", engine, text, nullptr, /*pair=*/false, 0, out_label, probs,
+                               probs_capacity, info);
+}
+
+rt3_status rt3_classify_at(rt3_engine* engine, const char* text, uint64_t arrival_ns, int* out_label, float* probs,
+                           size_t probs_capacity, rt3_inference_info* info) {
+  return classify_text_or_pair("rt3_classify_at", engine, text, nullptr, /*pair=*/false, arrival_ns, out_label, probs,
+                               probs_capacity, info);
+}
+
+rt3_status rt3_classify_pair(rt3_engine* engine, const char* text, const char* text_pair, int* out_label, float* probs,
+                             size_t probs_capacity) {
+  return rt3_classify_pair_ex(engine, text, text_pair, out_label, probs, probs_capacity, nullptr);
+}
+
+rt3_status rt3_classify_pair_ex(rt3_engine* engine, const char* text, const char* text_pair, int* out_label,
+                                float* probs, size_t probs_capacity, rt3_inference_info* info) {
+  return classify_text_or_pair("rt3_classify_pair", engine, text, text_pair, /*pair=*/true, 0, out_label, probs,
+                               probs_capacity, info);
+}
+
+int rt3_engine_trained_on_pairs(const rt3_engine* engine) { return engine && engine->engine->trained_on_pairs() ? 1 : 0; }
 
 rt3_generate_options rt3_generate_default_options(void) {
   rt3_generate_options o;

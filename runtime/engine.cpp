@@ -283,6 +283,13 @@ std::vector<int32_t> Engine::tokenize(const std::string& text) const {
   });
 }
 
+std::vector<int32_t> Engine::tokenize_pair(const std::string& a, const std::string& b) const {
+  impl_->require(ModelType::kDistilBertClassifier, "tokenize_pair");
+  return guarded("tokenize_pair", [&] {
+    return impl_->wp->encode_pair(a, b, static_cast<size_t>(impl_->max_len), /*pad_to_max=*/false).ids;
+  });
+}
+
 std::string Engine::detokenize(const std::vector<int32_t>& ids) const {
   return guarded("detokenize", [&] {
     if (impl_->spm) return impl_->spm->decode(ids);
@@ -336,15 +343,31 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
 
 std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& texts, Arrival arrival) {
   impl_->require(ModelType::kDistilBertClassifier, "classify");
-  if (texts.empty()) return {};
   std::vector<std::vector<int32_t>> enc;
   enc.reserve(texts.size());
+  for (const std::string& t : texts) enc.push_back(tokenize(t));
+  return classify_tokenized(enc);
+}
+
+std::vector<ClassifyResult> Engine::classify_pairs(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  impl_->require(ModelType::kDistilBertClassifier, "classify_pairs");
+  std::vector<std::vector<int32_t>> enc;
+  enc.reserve(pairs.size());
+  for (const auto& p : pairs) enc.push_back(tokenize_pair(p.first, p.second));
+  return classify_tokenized(enc);
+}
+
+ClassifyResult Engine::classify_pair(const std::string& a, const std::string& b) {
+  return std::move(classify_pairs({{a, b}})[0]);
+}
+
+bool Engine::trained_on_pairs() const { return impl_->tok.text_pair; }
+
+std::vector<ClassifyResult> Engine::classify_tokenized(const std::vector<std::vector<int32_t>>& enc) {
+  if (enc.empty()) return {};
   size_t longest = 1;
-  for (const std::string& t : texts) {
-    enc.push_back(tokenize(t));
-    longest = std::max(longest, enc.back().size());
-  }
-  const int64_t batch = static_cast<int64_t>(texts.size()), seq = static_cast<int64_t>(longest);
+  for (const auto& e : enc) longest = std::max(longest, e.size());
+  const int64_t batch = static_cast<int64_t>(enc.size()), seq = static_cast<int64_t>(longest);
   std::vector<int32_t> ids(static_cast<size_t>(batch * seq), impl_->wp->pad_id());
   std::vector<int32_t> mask(ids.size(), 0);
   for (int64_t b = 0; b < batch; ++b)
@@ -355,7 +378,7 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
   InferenceInfo info;
   const std::vector<float> logits = classify_logits(ids.data(), mask.data(), batch, seq, &info, arrival);
   const int64_t nl = static_cast<int64_t>(impl_->labels.size());
-  std::vector<ClassifyResult> out(texts.size());
+  std::vector<ClassifyResult> out(enc.size());
   for (int64_t b = 0; b < batch; ++b) {
     ClassifyResult& r = out[b];
     r.logits.assign(logits.begin() + b * nl, logits.begin() + (b + 1) * nl);

@@ -166,7 +166,10 @@ class LmTask : public Task {
 
 // ---------------------------------------------------------------- classification (spam, wordnet, classify)
 struct EncodedExample {
-  std::vector<int32_t> ids;  // [CLS] ... [SEP], truncated to seq_len
+  // [CLS] ... [SEP], or [CLS] a [SEP] b [SEP] for pairs, truncated to seq_len. No token type ids:
+  // DistilBERT has no segment embeddings (HF's DistilBertTokenizer returns only input_ids and
+  // attention_mask), the [SEP] between the texts is all that tells them apart.
+  std::vector<int32_t> ids;
   int label;
 };
 
@@ -186,8 +189,10 @@ class ClassifierTask : public Task {
                                " tokens but the model's vocab_size is " + std::to_string(cfg.distilbert.vocab_size));
     pad_id_ = enc.pad_id();
     const std::vector<data::LabeledExample>* parts[3] = {&corpus.train, &corpus.valid, &corpus.test};
+    const bool pairs = !cfg.data.text_pair_column.empty();
     for (int i = 0; i < 3; ++i)
-      for (const auto& ex : *parts[i]) splits_[i].push_back({enc.encode(ex.text), ex.label});
+      for (const auto& ex : *parts[i])
+        splits_[i].push_back({pairs ? enc.encode_pair(ex.text, ex.text_pair) : enc.encode(ex.text), ex.label});
     if (splits_[0].empty()) throw std::runtime_error("task " + task_name(cfg.task) + " has no training examples");
     model_ = nn::DistilBert(cfg.distilbert);
   }
@@ -331,10 +336,10 @@ TaskData load_task_data(RunConfig& cfg) {
     return d;  // the batch check needs tokens: LmTask
   }
   d.cls = data::load_class_corpus(cfg.data);
-  // After reading: a broken pair file still gets its file:line error.
-  if (!cfg.data.text_pair_column.empty())
-    throw std::runtime_error("--text-pair-column: sentence pairs are read and checked, but training on them is not built "
-                             "yet (the runtime cannot classify pairs either)");
+  // Checked here, before the run directory exists: a pair needs [CLS] a [SEP] b [SEP].
+  if (!cfg.data.text_pair_column.empty() && cfg.train.seq_len < 3)
+    throw std::runtime_error("--text-pair-column: train.seq_len " + std::to_string(cfg.train.seq_len) +
+                             " leaves no room for the three special tokens of a pair ([CLS] a [SEP] b [SEP])");
   limit(d.cls.train, cfg.train.data_limit);
   limit(d.cls.valid, cfg.train.data_limit);
   limit(d.cls.test, cfg.train.data_limit);

@@ -155,4 +155,8 @@ std::vector<int32_t> WordPieceEncoder::encode(const std::string& text) const {
   return wp_->encode(text, static_cast<size_t>(max_len_), /*pad_to_max=*/false).ids;
 }
 
+std::vector<int32_t> WordPieceEncoder::encode_pair(const std::string& a, const std::string& b) const {
+  return wp_->encode_pair(a, b, static_cast<size_t>(max_len_), /*pad_to_max=*/false).ids;
+}
+
 }  // namespace rt3::train

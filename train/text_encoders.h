@@ -1,6 +1,6 @@
 #pragma once
 // Adapters from the runtime tokenizers to what the training tasks need: id streams for the LM,
-// truncated [CLS] ... [SEP] sequences for the classifiers. Torch-free.
+// truncated [CLS] ... [SEP] (or [CLS] a [SEP] b [SEP]) sequences for the classifiers. Torch-free.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +41,9 @@ class WordPieceEncoder {
   int64_t vocab_size() const;
   int32_t pad_id() const;
   std::vector<int32_t> encode(const std::string& text) const;  // [CLS] ... [SEP], at most max_len
+  // [CLS] a [SEP] b [SEP], at most max_len: the runtime tokenizer's encode_pair (HF's longest-first
+  // truncation), the very code the engine runs, so training and run time cannot disagree.
+  std::vector<int32_t> encode_pair(const std::string& a, const std::string& b) const;
 
  private:
   std::unique_ptr<WordPieceTokenizer> wp_;

@@ -31,6 +31,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rt3 {
@@ -204,6 +205,10 @@ class Engine {
   // Tokenizer access. LM: SentencePiece ids, no specials. Classifier: [CLS] text [SEP],
   // truncated to max_len().
   std::vector<int32_t> tokenize(const std::string& text) const;
+  // Classifier: [CLS] a [SEP] b [SEP] truncated to max_len() the way Hugging Face's tokenizers do
+  // with truncation="longest_first" (tokens go from the end of the longer text first). There are
+  // no token type ids: DistilBERT has no segment embeddings. LM: Error kInvalidArgument.
+  std::vector<int32_t> tokenize_pair(const std::string& a, const std::string& b) const;
   std::string detokenize(const std::vector<int32_t>& ids) const;
 
   // ---- classifier (kDistilBertClassifier; Error kInvalidArgument otherwise) -----------------
@@ -214,6 +219,13 @@ class Engine {
   // Same, for a request that arrived at `arrival` (see Arrival).
   std::vector<ClassifyResult> classify(const std::vector<std::string>& texts, Arrival arrival);
   ClassifyResult classify(const std::string& text, Arrival arrival);
+  // Sentence pairs (entailment, paraphrase, ...): each pair is tokenize_pair(first, second), then
+  // the same batched forward. Any classifier accepts pairs, as in Hugging Face; a bundle trained on
+  // pairs (rt3 train --text-pair-column) says so in trained_on_pairs().
+  std::vector<ClassifyResult> classify_pairs(const std::vector<std::pair<std::string, std::string>>& pairs);
+  ClassifyResult classify_pair(const std::string& a, const std::string& b);
+  // True when the bundle's classifier was trained on sentence pairs (its tokenizer.text_pair).
+  bool trained_on_pairs() const;
   // Raw forward: ids and mask [batch, seq_len] row-major -> logits [batch, num_labels].
   // seq_len above the model's positions: Error kTooLong.
   std::vector<float> classify_logits(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq_len);
@@ -243,6 +255,8 @@ class Engine {
  private:
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
+  // One batched forward over already tokenized inputs (padded to the longest), as ClassifyResults.
+  std::vector<ClassifyResult> classify_tokenized(const std::vector<std::vector<int32_t>>& encoded);
   std::unique_ptr<Impl> impl_;
 };
 

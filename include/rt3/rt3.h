@@ -150,6 +150,21 @@ uint64_t rt3_clock_ns(void);
 rt3_status rt3_classify_at(rt3_engine* engine, const char* text, uint64_t arrival_ns, int* out_label, float* probs,
                            size_t probs_capacity, rt3_inference_info* info);
 
+/* Classifies the sentence pair (`text`, `text_pair`), both UTF-8, e.g. premise and hypothesis. The
+ * model sees [CLS] text [SEP] text_pair [SEP], cut to the bundle's max_len as Hugging Face does
+ * with truncation="longest_first" (tokens go from the end of the longer text first); DistilBERT
+ * has no token type ids, so none are used. Outputs and buffer rules as rt3_classify. Errors:
+ * RT3_ERR_INVALID_ARGUMENT for a NULL engine, text or text_pair, or an LM engine. Any classifier
+ * accepts pairs (as in Hugging Face); rt3_engine_trained_on_pairs says whether it learned them. */
+rt3_status rt3_classify_pair(rt3_engine* engine, const char* text, const char* text_pair, int* out_label, float* probs,
+                             size_t probs_capacity);
+/* Same; *info (may be NULL) receives what ran and why. */
+rt3_status rt3_classify_pair_ex(rt3_engine* engine, const char* text, const char* text_pair, int* out_label,
+                                float* probs, size_t probs_capacity, rt3_inference_info* info);
+/* 1 when the bundle's classifier was trained on sentence pairs (rt3 train --text-pair-column), so
+ * its inputs should go through rt3_classify_pair; 0 otherwise and for NULL. */
+int rt3_engine_trained_on_pairs(const rt3_engine* engine);
+
 typedef struct rt3_generate_options {
   int max_new_tokens; /* >= 0 */
   int greedy;         /* non-zero: argmax; zero: top-k sampling */

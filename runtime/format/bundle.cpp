@@ -323,6 +323,11 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
   if (!ml.is_number_unsigned() || ml.get<uint64_t>() > static_cast<uint64_t>(INT32_MAX))
     fail(K::kMissingField, source, "tokenizer field 'max_len' must be an integer in [0, 2^31), got " + ml.dump());
   p.tokenizer.max_len = ml.get<int64_t>();
+  if (tok.contains("text_pair")) {
+    if (!tok["text_pair"].is_boolean())
+      fail(K::kMissingField, source, "tokenizer field 'text_pair' must be a boolean, got " + tok["text_pair"].dump());
+    p.tokenizer.text_pair = tok["text_pair"].get<bool>();
+  }
   if (tok_type == tokenizer_type_name(TokenizerType::kSentencePiece)) p.tokenizer.type = TokenizerType::kSentencePiece;
   else if (tok_type == tokenizer_type_name(TokenizerType::kWordPiece)) p.tokenizer.type = TokenizerType::kWordPiece;
   else fail(K::kUnknownTokenizerType, source, "tokenizer.type '" + tok_type + "' is unknown (sentencepiece or wordpiece)");
@@ -487,6 +492,10 @@ Loaded validate(const std::string& source, const std::map<std::string, std::stri
              std::to_string(model_positions) + " positions");
   if (p.tokenizer.type == TokenizerType::kWordPiece && p.tokenizer.max_len != 0 && p.tokenizer.max_len < 2)
     fail(K::kTokenizerMismatch, source, "tokenizer.max_len must leave room for [CLS] and [SEP]");
+  if (p.tokenizer.text_pair && (p.tokenizer.type != TokenizerType::kWordPiece || p.model_type != BundleModelType::kDistilBertClassifier))
+    fail(K::kTokenizerMismatch, source, "tokenizer.text_pair needs a wordpiece tokenizer and a distilbert_classifier model");
+  if (p.tokenizer.text_pair && p.tokenizer.max_len != 0 && p.tokenizer.max_len < 3)
+    fail(K::kTokenizerMismatch, source, "tokenizer.max_len must leave room for [CLS], [SEP] and [SEP] of a pair");
   return out;
 }
 
@@ -1017,6 +1026,7 @@ std::string BundleWriter::metadata_json() const {
             {"level_to_variant", s_->level_to_variant},
             {"device_profile", s_->device_profile},
             {"adaptation", s_->adaptation ? adaptation_to_json(*s_->adaptation) : json(nullptr)}};
+  if (s_->tokenizer.text_pair) j["tokenizer"]["text_pair"] = true;  // absent = single texts (older bundles)
   if (!s_->bp_layers.empty()) j["bp"] = {{"block_rows", s_->bp_block_rows}, {"layers", s_->bp_layers}};
   return j.dump();
 }

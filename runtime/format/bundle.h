@@ -95,6 +95,10 @@ struct TokenizerInfo {
   std::string tensor = kDefaultTokenizerTensor;  // U8 tensor with the .model / vocab.txt bytes
   bool lowercase = false;  // wordpiece: lower-case + strip accents (BERT uncased)
   int64_t max_len = 0;     // tokens per input incl. specials; 0 = the model's maximum
+  // wordpiece: the classifier was trained on sentence pairs ([CLS] a [SEP] b [SEP]), so inputs
+  // are pairs. Optional in the file ("text_pair", written only when true), so older bundles and
+  // older readers are unaffected.
+  bool text_pair = false;
 };
 
 // A variant (filled in by later pipeline stages). Its tensors are stored in the same file; the

@@ -43,6 +43,16 @@ s2=$("$RT3" run "$T/lm.rt3" --text "The Congress" --sample --seed 5 --max-new-to
 [ "$s1" = "$s2" ] || { echo "FAIL: sampling with one seed is not reproducible"; exit 1; }
 echo "run (LM) ok"
 
+# Sentence pairs (tests/cli/train_pairs.sh has the pair model): a single-text classifier takes
+# them only when asked with --pairs / --text-pair; an LM refuses them.
+printf 'free money\tclick now\n' | "$RT3" run "$T/spam.rt3" --pairs --json > "$T/pair.json" || { echo "FAIL: --pairs"; exit 1; }
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["input"]=="free money" and r["input_pair"]=="click now", r' \
+  "$T/pair.json" || exit 1
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["tokenizer"]["text_pair"] is False' "$T/inspect.json" || exit 1
+if "$RT3" run "$T/lm.rt3" --text a --text-pair b 2> "$T/err"; then echo "FAIL: an LM took a pair"; exit 1; fi
+grep -q "text-pair needs a classifier bundle" "$T/err" && [ "$(wc -l < "$T/err")" -eq 1 ] || { cat "$T/err"; exit 1; }
+echo "run (pairs) ok"
+
 # Bad input: a truncated bundle, a missing run directory, a non-bundle file.
 head -c 1000 "$T/spam.rt3" > "$T/broken.rt3"
 if "$RT3" inspect "$T/broken.rt3" 2> "$T/err"; then echo "FAIL: accepted a truncated bundle"; exit 1; fi

@@ -169,7 +169,8 @@ printf 'premise,hypothesis,label\nA cat sits.,An animal sits.,yes\nA dog runs.,,
 bad_data pair_empty "pairs_empty.csv:3: empty text in column 'hypothesis'" --task classify --train "$T/pairs_empty.csv" \
   --text-column premise --text-pair-column hypothesis
 python3 -c 'print("premise,hypothesis,label"); [print(f"a {i},b {i},{i % 2}") for i in range(40)]' > "$T/pairs.csv"
-bad_data pairs_not_yet "sentence pairs are read and checked, but training on them is not built yet" --task classify \
+sed 's/"seq_len": 32/"seq_len": 2/' "$T/tiny.json" > "$T/seq2.json"
+CFG="$T/seq2.json" bad_data pair_seq_len "leaves no room for the three special tokens of a pair" --task classify \
   --train "$T/pairs.csv" --text-column premise --text-pair-column hypothesis
 bad_data unreadable "nope.csv" --task classify --train "$T/nope.csv"
 bad_data no_data "needs its data" --task classify

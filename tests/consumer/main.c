@@ -1,6 +1,7 @@
 /* A tiny app that uses the installed runtime the way a phone app would, through the C API only:
  * loads a classifier bundle with variants, classifies, switches to every variant and classifies
- * again. Built against an installed tree by tests/consumer/run.sh (CMake and pkg-config).
+ * again, and classifies a sentence pair. Built against an installed tree by tests/consumer/run.sh
+ * (CMake and pkg-config).
  *   rt3_consumer VARIANTS.rt3 PLAIN.rt3
  * PLAIN.rt3 is the same model without variants (tests/tools/make_variant_bundle --plain): the
  * base variant must give its probabilities. Exit status 0 only if every check passed. */
@@ -67,6 +68,14 @@ int main(int argc, char** argv) {
       for (int i = 0; i < n; ++i) check(fabsf(probs[i] - ref[i]) < 1e-5f, "base variant matches the plain bundle");
   }
   check(rt3_engine_select_variant(e, variants) == RT3_ERR_INVALID_ARGUMENT, "out-of-range variant is refused");
+  /* Sentence pairs through the installed library: probabilities, and a NULL second text refused. */
+  int pair_label = -1;
+  check(rt3_classify_pair(plain, "free money", "hello world", &pair_label, probs, (size_t)n) == RT3_OK, "classify a pair");
+  float pair_sum = 0;
+  for (int i = 0; i < n; ++i) pair_sum += probs[i];
+  check(pair_label >= 0 && pair_label < n && fabsf(pair_sum - 1.0f) < 1e-4f, "pair label and probabilities");
+  check(rt3_classify_pair(plain, "free money", NULL, &pair_label, NULL, 0) == RT3_ERR_INVALID_ARGUMENT,
+        "a NULL second text is refused");
   rt3_engine_free(e);
   rt3_engine_free(plain);
   printf("rt3_consumer: %s\n", failures ? "FAILED" : "ok");

@@ -46,7 +46,7 @@ async function main() {
   const texts = JSON.parse(fs.readFileSync(textsPath, "utf8"));
   const plain = await build(vocabPath);
   const fixed = await build(vocabPath);
-  fixed.setTruncation(maxLen);
+  fixed.setTruncation(maxLen, { strategy: "LongestFirst" });
   fixed.setPadding({ maxLength: maxLen, padId: plain.tokenToId("[PAD]"), padToken: "[PAD]" });
 
   const normalizer = plain.getNormalizer();

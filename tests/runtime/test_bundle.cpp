@@ -517,6 +517,47 @@ TEST(BundleReject, TokenizerMismatch) {
   expect_kind(q.bytes(), K::kTokenizerMismatch, "14 tokens");
 }
 
+// tokenizer.text_pair (a classifier trained on sentence pairs) is optional: written only when
+// true, so a single-text bundle's metadata is what it was before pairs existed.
+TEST(BundleTextPair, RoundTripAndAbsentByDefault) {
+  EXPECT_FALSE(good_bert_parts().meta["tokenizer"].contains("text_pair"));
+  EXPECT_FALSE(Bundle::from_bytes(bert_writer().to_bytes(), "single.rt3").tokenizer().text_pair);
+  Parts p = good_bert_parts();
+  p.meta["tokenizer"]["text_pair"] = true;
+  EXPECT_TRUE(Bundle::from_bytes(p.bytes(), "pair.rt3").tokenizer().text_pair);
+  BundleWriter w = bert_writer();
+  TokenizerInfo t;
+  t.type = TokenizerType::kWordPiece;
+  t.lowercase = true;
+  t.max_len = 8;
+  t.text_pair = true;
+  w.set_tokenizer(t, kVocab);
+  const std::vector<uint8_t> written = w.to_bytes();
+  EXPECT_EQ(Parts::of(written).meta["tokenizer"]["text_pair"], true);
+  EXPECT_TRUE(Bundle::from_bytes(written, "pair.rt3").tokenizer().text_pair);
+}
+
+TEST(BundleTextPair, Rejected) {
+  Parts p = good_bert_parts();
+  p.meta["tokenizer"]["text_pair"] = "yes";
+  expect_kind(p.bytes(), K::kMissingField, "text_pair");
+  p = good_bert_parts();
+  p.meta["tokenizer"]["text_pair"] = true;
+  p.meta["tokenizer"]["max_len"] = 2;  // [CLS] [SEP] fit, [CLS] a [SEP] b [SEP] does not
+  expect_kind(p.bytes(), K::kTokenizerMismatch, "pair");
+  const std::string spm = spm_bytes();
+  const models::LmConfig c = tiny_lm(static_cast<int64_t>(SpmModel::from_bytes(spm).vocab_size()), true);
+  BundleWriter w;
+  w.set_lm(c);
+  TokenizerInfo t;
+  t.type = TokenizerType::kSentencePiece;
+  w.set_tokenizer(t, spm);
+  for (const TensorSpec& s : required_tensors(c)) w.add_f32(s.name, s.shape, random_values(numel(s.shape), 5));
+  Parts lm = Parts::of(w.to_bytes());
+  lm.meta["tokenizer"]["text_pair"] = true;  // an LM has no pairs
+  expect_kind(lm.bytes(), K::kTokenizerMismatch, "text_pair");
+}
+
 TEST(BundleReject, BadVariants) {
   Parts p = good_bert_parts();
   p.meta["level_to_variant"] = {{"1000", "nope"}};

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -41,7 +42,7 @@ void add_random(rt3::format::BundleWriter& w, const std::vector<rt3::format::Ten
   }
 }
 
-std::string write_classifier(const TempDir& dir) {
+std::string write_classifier(const TempDir& dir, bool text_pair = false) {
   rt3::models::DistilBertConfig c;
   c.vocab_size = 12;
   c.dim = 8;
@@ -56,9 +57,10 @@ std::string write_classifier(const TempDir& dir) {
   t.type = rt3::format::TokenizerType::kWordPiece;
   t.lowercase = true;
   t.max_len = 16;
+  t.text_pair = text_pair;
   w.set_tokenizer(t, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nfree\nmoney\nhello\nworld\n");
   add_random(w, rt3::format::required_tensors(c));
-  const std::string path = dir.file("cls.rt3");
+  const std::string path = dir.file(text_pair ? "pair.rt3" : "cls.rt3");
   w.write(path);
   return path;
 }
@@ -148,6 +150,65 @@ TEST(CApi, Classify) {
   char buf[64];
   EXPECT_EQ(rt3_generate(e, "hello", 4, 0, buf, sizeof buf), RT3_ERR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(rt3_last_error(e)).find("transformer_lm"), std::string::npos) << rt3_last_error(e);
+  rt3_engine_free(e);
+}
+
+TEST(CApi, ClassifyPair) {
+  TempDir dir;
+  const std::string path = write_classifier(dir, /*text_pair=*/true);
+  rt3_engine* e = nullptr;
+  ASSERT_EQ(rt3_engine_load(path.c_str(), 1, &e), RT3_OK) << rt3_last_error(nullptr);
+  EXPECT_EQ(rt3_engine_trained_on_pairs(e), 1);
+  EXPECT_EQ(rt3_engine_trained_on_pairs(nullptr), 0);
+
+  int label = -1;
+  float probs[4] = {0, 0, 0, 0};
+  rt3_inference_info info;
+  ASSERT_EQ(rt3_classify_pair_ex(e, "Free money", "hello world", &label, probs, 4, &info), RT3_OK) << rt3_last_error(e);
+  EXPECT_EQ(info.variant, 0);
+  // The same as the forward of [CLS] free money [SEP] hello world [SEP], written out by hand.
+  auto cpp = rt3::Engine::load(path);
+  const std::vector<int32_t> ids = {2, 5, 6, 3, 7, 8, 3}, mask(7, 1);
+  const std::vector<float> logits = cpp->classify_logits(ids.data(), mask.data(), 1, 7);
+  const int want = static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  EXPECT_EQ(label, want);
+  const rt3::ClassifyResult r = cpp->classify_pair("Free money", "hello world");
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(r.logits[i], logits[i], 1e-6);
+    EXPECT_NEAR(probs[i], r.probabilities[i], 1e-6);
+  }
+  // Without the [SEP] between them the model sees other ids: the pair is not two texts glued.
+  float glued[4];
+  ASSERT_EQ(rt3_classify(e, "Free money hello world", &label, glued, 4), RT3_OK);
+  float diff = 0;
+  for (int i = 0; i < 4; ++i) diff += std::fabs(glued[i] - probs[i]);
+  EXPECT_GT(diff, 1e-6f);
+
+  label = -1;
+  EXPECT_EQ(rt3_classify_pair(e, "hello", "", &label, nullptr, 0), RT3_OK);  // an empty second text is a pair
+  EXPECT_GE(label, 0);
+  EXPECT_EQ(rt3_classify_pair(e, "hello", nullptr, &label, probs, 4), RT3_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(rt3_last_error(e)).find("text_pair is NULL"), std::string::npos) << rt3_last_error(e);
+  EXPECT_EQ(rt3_classify_pair(e, nullptr, "hello", &label, probs, 4), RT3_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(rt3_last_error(e)).find("rt3_classify_pair: text is NULL"), std::string::npos);
+  EXPECT_EQ(rt3_classify_pair(nullptr, "a", "b", &label, probs, 4), RT3_ERR_INVALID_ARGUMENT);
+  float small[3] = {-1, -1, -1};
+  EXPECT_EQ(rt3_classify_pair(e, "a", "b", &label, small, 3), RT3_ERR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(small[0], -1.0f);
+  rt3_engine_free(e);
+
+  // A single-text classifier accepts pairs too (as Hugging Face's models do) but says it did not
+  // learn them; an LM refuses them.
+  const std::string single = write_classifier(dir);
+  ASSERT_EQ(rt3_engine_load(single.c_str(), 1, &e), RT3_OK);
+  EXPECT_EQ(rt3_engine_trained_on_pairs(e), 0);
+  EXPECT_EQ(rt3_classify_pair(e, "free", "money", &label, nullptr, 0), RT3_OK);
+  rt3_engine_free(e);
+  const std::string lm = write_lm(dir);
+  ASSERT_EQ(rt3_engine_load(lm.c_str(), 1, &e), RT3_OK);
+  EXPECT_EQ(rt3_classify_pair(e, "a", "b", &label, nullptr, 0), RT3_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(rt3_last_error(e)).find("distilbert_classifier"), std::string::npos) << rt3_last_error(e);
+  EXPECT_EQ(rt3_engine_trained_on_pairs(e), 0);
   rt3_engine_free(e);
 }
 

@@ -321,6 +321,36 @@ TEST(EngineClassifier, ClassifyTextsIsTokenizeThenForward) {
   EXPECT_TRUE(engine->classify(std::vector<std::string>{}).empty());
 }
 
+// Pairs: [CLS] a [SEP] b [SEP] (ids written out here, not taken from the tokenizer under test),
+// longest-first truncation to the bundle's max_len, then the forward the reference computes.
+TEST(EngineClassifier, ClassifyPairIsTokenizePairThenForward) {
+  TempDir dir;
+  const auto c = bert_config();
+  Weights w;
+  auto engine = Engine::load(write_bert(dir, c, w, /*max_len=*/12));
+  EXPECT_FALSE(engine->trained_on_pairs());  // written without tokenizer.text_pair
+  // [CLS]=2 [SEP]=3 the=5 cat=6 sat=7 on=8 mat=9 dog=10 ran=11 a=13.
+  const std::vector<int32_t> short_pair = {2, 5, 6, 7, 3, 13, 10, 11, 3};
+  EXPECT_EQ(engine->tokenize_pair("The cat sat", "a dog ran"), short_pair);
+  // 9 + 3 tokens in a budget of 12 - 3 = 9: the short second text fits in half and stays whole,
+  // the first keeps the other 6.
+  const std::vector<int32_t> cut_pair = {2, 5, 6, 7, 8, 5, 9, 3, 13, 10, 11, 3};
+  EXPECT_EQ(engine->tokenize_pair("the cat sat on the mat the cat sat", "a dog ran"), cut_pair);
+
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"The cat sat", "a dog ran"}, {"the cat sat on the mat the cat sat", "a dog ran"}};
+  const std::vector<ClassifyResult> batch = engine->classify_pairs(pairs);
+  ASSERT_EQ(batch.size(), 2u);
+  const std::vector<int32_t>* ids[2] = {&short_pair, &cut_pair};
+  for (size_t i = 0; i < 2; ++i) {
+    const std::vector<double> ref = reference_bert(c, w, *ids[i], std::vector<int>(ids[i]->size(), 1));
+    expect_close(batch[i].logits, ref, "pair " + std::to_string(i));
+    const ClassifyResult single = engine->classify_pair(pairs[i].first, pairs[i].second);
+    for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(single.logits[k], batch[i].logits[k], 1e-5);
+  }
+  EXPECT_TRUE(engine->classify_pairs({}).empty());
+}
+
 TEST(EngineClassifier, TooLongInput) {
   TempDir dir;
   const auto c = bert_config();

@@ -294,8 +294,20 @@ TEST(WordPieceHF, PairsMatchHuggingFaceTruncation) {
       {"only the first", ""},
       {"[CLS] special [SEP]", "café [MASK]"},
       {"one two three four five six", "seven eight nine"},
+      // Truncation edge cases: equal lengths, one longer by one token each way, one side short
+      // enough to be kept whole, both empty (odd and even budgets come from the max_len loop).
+      {"one two three four five", "six seven eight nine ten"},
+      {"one two three four five six", "seven eight nine ten eleven"},
+      {"one two three four five", "six seven eight nine ten eleven"},
+      {"one two three", "four five six"},
+      {"one", "two three four five six seven eight nine ten"},
+      {"two three four five six seven eight nine ten", "one"},
+      {"", ""},
+      {"unaffable", "supercalifragilistic"},  // words of several pieces are cut between pieces
   };
-  for (size_t max_len : {size_t{8}, size_t{11}, size_t{32}}) {
+  // 3 = room for the special tokens only; 4..12 = every budget from 1 to 9, odd and even.
+  for (size_t max_len : {size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{7}, size_t{8}, size_t{9}, size_t{10},
+                         size_t{11}, size_t{12}, size_t{32}}) {
     json items = json::array();
     for (const auto& p : pairs) items.push_back({p.first, p.second});
     const json ref = hf_reference(items, max_len);
@@ -404,6 +416,42 @@ TEST(WordPieceTokenizer, EncodeTruncatesAndPads) {
 
   EXPECT_THROW(t.encode("hi", 1), std::invalid_argument);
   EXPECT_THROW(t.encode_pair("a", "b", 2), std::invalid_argument);
+}
+
+// Longest-first truncation worked out by hand from Hugging Face tokenizers' rule (Rust,
+// TruncationStrategy::LongestFirst). With n1 <= n2 the lengths of the shorter and the longer text
+// and B = max_len - 3: when the shorter takes at most half of B (n1 <= B - n1) it stays whole and
+// the longer keeps B - n1; otherwise the shorter keeps B / 2 and the longer the other B - B / 2
+// (on a tie the second text counts as the longer). Tokens go from the end of a text. The node
+// reference above checks the same against the real library; these cases pin the rule where a
+// reader can check it by hand. Python's slow BertTokenizer differs in one place: it removes one
+// token at a time, from the second text on a tie, so when both are cut with an odd B the first
+// text keeps the odd token. We follow the Rust library (AutoTokenizer, DistilBertTokenizerFast).
+TEST(WordPieceTokenizer, EncodePairLongestFirstByHand) {
+  const auto t = tiny();
+  // Ids of the tiny vocab: [CLS]=2 [SEP]=3 [PAD]=0 un=5 aff=8 able=9 ,=10 cat=12 a=14.
+  const std::string five_a = "un aff able cat a", five_b = "a cat able aff un", six_a = "un aff able cat a ,";
+  using V = std::vector<int32_t>;
+  // Budget 5, 5 + 5 tokens: 2 + 3, the second text (the "longer" one on a tie) keeps the odd token.
+  EXPECT_EQ(t.encode_pair(five_a, five_b, 8).ids, (V{2, 5, 8, 3, 14, 12, 9, 3}));
+  // Budget 5, 6 + 5: the first text is longer, so it keeps 3 and the second 2.
+  EXPECT_EQ(t.encode_pair(six_a, five_b, 8).ids, (V{2, 5, 8, 9, 3, 14, 12, 3}));
+  // Budget 5, 1 + 5: the short first text fits whole, the second is cut to what is left.
+  EXPECT_EQ(t.encode_pair("cat", five_b, 8).ids, (V{2, 12, 3, 14, 12, 9, 8, 3}));
+  // Budget 5, 3 + 3: 3 does not fit in the half, so the split is 2 + 3 (not 3 + 2).
+  EXPECT_EQ(t.encode_pair("un aff able", "a cat able", 8).ids, (V{2, 5, 8, 3, 14, 12, 9, 3}));
+  // Budget 5, 2 + 3: fits, nothing removed.
+  EXPECT_EQ(t.encode_pair("un aff", "a cat able", 8).ids, (V{2, 5, 8, 3, 14, 12, 9, 3}));
+  // Budget 5, 0 + 9: the empty first text stays empty, the second keeps 5.
+  EXPECT_EQ(t.encode_pair("", "a cat able aff un cat a , cat", 8).ids, (V{2, 3, 14, 12, 9, 8, 5, 3}));
+  // Budget 0: only the special tokens; padding fills ids with [PAD], mask and type ids with 0.
+  EXPECT_EQ(t.encode_pair(five_a, five_b, 3).ids, (V{2, 3, 3}));
+  const rt3::Encoding padded = t.encode_pair("cat", "a", 7, /*pad_to_max=*/true);
+  EXPECT_EQ(padded.ids, (V{2, 12, 3, 14, 3, 0, 0}));
+  EXPECT_EQ(padded.attention_mask, (V{1, 1, 1, 1, 1, 0, 0}));
+  EXPECT_EQ(padded.type_ids, (V{0, 0, 0, 1, 1, 0, 0}));
+  // A word of several pieces is cut between pieces, like any token run ("unaffable" = un ##aff ##able).
+  EXPECT_EQ(t.encode_pair("unaffable", "cat a cat a", 7).ids, (V{2, 5, 6, 3, 12, 14, 3}));
 }
 
 TEST(WordPieceTokenizer, EncodePairTypeIds) {
