@@ -346,7 +346,7 @@ std::vector<ClassifyResult> Engine::classify(const std::vector<std::string>& tex
   std::vector<std::vector<int32_t>> enc;
   enc.reserve(texts.size());
   for (const std::string& t : texts) enc.push_back(tokenize(t));
-  return classify_tokenized(enc);
+  return classify_tokenized(enc, arrival);
 }
 
 std::vector<ClassifyResult> Engine::classify_pairs(const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -354,7 +354,7 @@ std::vector<ClassifyResult> Engine::classify_pairs(const std::vector<std::pair<s
   std::vector<std::vector<int32_t>> enc;
   enc.reserve(pairs.size());
   for (const auto& p : pairs) enc.push_back(tokenize_pair(p.first, p.second));
-  return classify_tokenized(enc);
+  return classify_tokenized(enc, Arrival{});
 }
 
 ClassifyResult Engine::classify_pair(const std::string& a, const std::string& b) {
@@ -363,7 +363,7 @@ ClassifyResult Engine::classify_pair(const std::string& a, const std::string& b)
 
 bool Engine::trained_on_pairs() const { return impl_->tok.text_pair; }
 
-std::vector<ClassifyResult> Engine::classify_tokenized(const std::vector<std::vector<int32_t>>& enc) {
+std::vector<ClassifyResult> Engine::classify_tokenized(const std::vector<std::vector<int32_t>>& enc, Arrival arrival) {
   if (enc.empty()) return {};
   size_t longest = 1;
   for (const auto& e : enc) longest = std::max(longest, e.size());

@@ -256,7 +256,7 @@ class Engine {
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   // One batched forward over already tokenized inputs (padded to the longest), as ClassifyResults.
-  std::vector<ClassifyResult> classify_tokenized(const std::vector<std::vector<int32_t>>& encoded);
+  std::vector<ClassifyResult> classify_tokenized(const std::vector<std::vector<int32_t>>& encoded, Arrival arrival);
   std::unique_ptr<Impl> impl_;
 };
 
