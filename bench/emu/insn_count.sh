@@ -22,8 +22,8 @@ cc -O2 -shared -fPIC -Wall -Wextra -o "$out/insn_count.so" "$here/insn_count_plu
 
 bundle="$out/$size.rt3"
 "$host/tests/make_variant_bundle" "$bundle" "--adaptive-$size"
-echo "insn_count: x86 latency table (rt3 profile, 1 thread, 128 tokens)"
-"$host/rt3" profile "$bundle" --threads 1 --seq-len 128 --out "$out/latency.json" >/dev/null
+echo "insn_count: x86 latency table (rt3 profile, 1 thread, 128 tokens, 31 reps: times are only as good as the machine is quiet)"
+"$host/rt3" profile "$bundle" --threads 1 --seq-len 128 --reps 31 --out "$out/latency.json" >/dev/null
 
 # Symbol substrings (mangled names) of each group: the dense tile (Tile<R>) and DenseLinear, the
 # pattern kernel (PatTile, PatGemv2) and PatternLinear, then the rest of the Highway code
