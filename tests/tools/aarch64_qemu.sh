@@ -9,11 +9,13 @@
 # The NEON run is the whole suite; the SVE runs are every SIMD kernel (dense, BP, pattern, ops),
 # the engine/bundle golden tests, the C API and the thread pool, where the vector width could
 # matter: there the kernels run Highway's SVE/SVE2 code (KernelsDispatch.* prints and checks which
-# target each kernel picked). Then the installed library is consumed by tests/consumer under qemu.
-#   aarch64_qemu.sh SOURCE_DIR BUILD_DIR
+# target each kernel picked). Then the installed library is consumed by tests/consumer under qemu,
+# and bundles exported on x86 are run on x86 and on every aarch64 CPU above with their outputs
+# compared (tests/tools/portable_bundles.sh; needs the x86 tree's test tools).
+#   aarch64_qemu.sh SOURCE_DIR BUILD_DIR HOST_TESTS_DIR   (the x86 tree's tests/, with make_variant_bundle)
 # RT3_SKIP_AARCH64=1 skips it (exit 77, reported by ctest as skipped): for developers only, CI runs it.
 set -euo pipefail
-src=$1 bin=${2:-$1/build-aarch64}
+src=$1 bin=${2:-$1/build-aarch64} host_tests=${3:-}
 if [ "${RT3_SKIP_AARCH64:-0}" = 1 ]; then echo "aarch64_qemu: skipped (RT3_SKIP_AARCH64=1)"; exit 77; fi
 for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
   command -v "$tool" >/dev/null || { echo "aarch64_qemu: $tool missing: run scripts/setup.sh"; exit 1; }
@@ -59,4 +61,8 @@ for mode in cmake pkgconfig; do
   RT3_CONSUMER_PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig \
     bash "$src/tests/consumer/run.sh" "$mode" "$src" "$bin" "$bin/consumer-$mode" "$bin/tests/make_variant_bundle"
 done
+
+echo "== portable bundles (exported on x86, outputs compared on neon, sve128, sve256, sve512)"
+if [ -z "$host_tests" ]; then echo "aarch64_qemu: HOST_TESTS_DIR missing (the x86 tree's tests/)"; exit 1; fi
+bash "$src/tests/tools/portable_bundles.sh" "$host_tests" "$bin/tests" "$bin/portable"
 echo "aarch64_qemu: all passed in $((SECONDS - t0)) s"
