@@ -46,19 +46,23 @@ void freeze_teacher(torch::nn::Module& teacher, const std::string& weights_file)
   for (auto& p : teacher.parameters()) p.set_requires_grad(false);
 }
 
-// The teacher's logits for the batch of one step, computed once: the pattern stage runs one
-// forward per set over the same batch.
-struct TeacherCache {
+// A task's distillation settings and the teacher's logits for the batch of one step, computed
+// once: the pattern stage runs one forward per set over the same batch.
+struct Distiller {
+  double alpha = 0, temperature = 1;
   int64_t step = -1;
   torch::Tensor logits;
+
+  // distillation_loss of the student against the teacher's logits for `step` (forward() computes
+  // them when the step is new).
   template <class Forward>
-  const torch::Tensor& get(int64_t s, Forward&& forward) {
+  torch::Tensor loss(int64_t s, const torch::Tensor& student_logits, const torch::Tensor& label_loss, Forward&& forward) {
     if (s != step || !logits.defined()) {
       torch::NoGradGuard no_grad;
       logits = forward();
       step = s;
     }
-    return logits;
+    return distillation_loss(student_logits, logits, label_loss, alpha, temperature);
   }
 };
 
@@ -105,16 +109,13 @@ class LmTask : public Task {
     }
     auto [loss, logits] = loss_of(window);
     if (!teacher_) return loss;
-    const torch::Tensor& t = teacher_cache_.get(step, [&] { return teacher_->forward(window.slice(1, 0, -1)); });
-    return distillation_loss(logits, t, loss, alpha_, temperature_);
+    return distiller_.loss(step, logits, loss, [&] { return teacher_->forward(window.slice(1, 0, -1)); });
   }
 
   void set_teacher(const std::string& weights_file, double alpha, double temperature) override {
     teacher_ = nn::TransformerLM(cfg_.lm);
     freeze_teacher(*teacher_.ptr(), weights_file);
-    alpha_ = alpha;
-    temperature_ = temperature;
-    teacher_cache_ = {};
+    distiller_ = {alpha, temperature, -1, {}};
   }
 
   Metrics evaluate(Split split, int64_t max_examples) override {
@@ -160,8 +161,7 @@ class LmTask : public Task {
   std::vector<int32_t> streams_[3];
   nn::TransformerLM model_{nullptr};
   nn::TransformerLM teacher_{nullptr};
-  TeacherCache teacher_cache_;
-  double alpha_ = 0, temperature_ = 1;
+  Distiller distiller_;
 };
 
 // ---------------------------------------------------------------- classification (spam, wordnet, classify)
@@ -213,16 +213,13 @@ class ClassifierTask : public Task {
     const torch::Tensor logits = model_->forward(t.ids, t.mask);
     const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, t.labels);
     if (!teacher_) return loss;
-    const torch::Tensor& teacher = teacher_cache_.get(step, [&] { return teacher_->forward(t.ids, t.mask); });
-    return distillation_loss(logits, teacher, loss, alpha_, temperature_);
+    return distiller_.loss(step, logits, loss, [&] { return teacher_->forward(t.ids, t.mask); });
   }
 
   void set_teacher(const std::string& weights_file, double alpha, double temperature) override {
     teacher_ = nn::DistilBert(cfg_.distilbert);
     freeze_teacher(*teacher_.ptr(), weights_file);
-    alpha_ = alpha;
-    temperature_ = temperature;
-    teacher_cache_ = {};
+    distiller_ = {alpha, temperature, -1, {}};
   }
 
   Metrics evaluate(Split split, int64_t max_examples) override {
@@ -320,8 +317,7 @@ class ClassifierTask : public Task {
   int64_t perm_epoch_ = -1;
   nn::DistilBert model_{nullptr};
   nn::DistilBert teacher_{nullptr};
-  TeacherCache teacher_cache_;
-  double alpha_ = 0, temperature_ = 1;
+  Distiller distiller_;
 };
 
 }  // namespace

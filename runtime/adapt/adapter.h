@@ -7,6 +7,7 @@
 // Threads: select(), set_cpu_khz(), set_deadline_s(), mode(), stats() are lock-free and safe from
 // any thread. begin()/end()/set_mode()/decide()/observe() must be serialised by the caller (the
 // engine's inference lock); they never touch a lock of their own.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -68,10 +69,9 @@ class Adapter {
   };
   // arrival: when the request arrived (the default time_point: now, no wait).
   Ticket begin(std::chrono::steady_clock::time_point arrival = {}) {
-    const auto now = std::chrono::steady_clock::now();
-    const double waited_s = arrival == std::chrono::steady_clock::time_point{} || arrival >= now
-                                ? 0.0
-                                : std::chrono::duration<double>(now - arrival).count();
+    double waited_s = 0;  // no clock read when no arrival was given (the common case)
+    if (arrival != std::chrono::steady_clock::time_point{})
+      waited_s = std::max(0.0, std::chrono::duration<double>(std::chrono::steady_clock::now() - arrival).count());
     Ticket t{decide(waited_s), {}};
     t.t0 = std::chrono::steady_clock::now();
     return t;
