@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `rt3 bench adapt`, short (phases of 1.5 s): a medium classifier bundle (a few ms per inference) with a level table
+# `rt3 bench adapt`, short (phases of 3 s): a medium classifier bundle (a few ms per inference) with a level table
 # and the latency models rt3 profile measures for it (make_variant_bundle --adaptive-medium TABLE;
 # deadline 1.5x base) under the default load phases (speed 1, 1/2, 1/3, 2/3, 1) made by busy
 # processes. A short run with --load auto (CPU throttling where this machine allows it, else busy
@@ -16,7 +16,7 @@ T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 "$MAKE_BUNDLE" "$T/v.rt3" --adaptive-medium "$T/lat.json"
 "$MAKE_BUNDLE" "$T/plain.rt3"
 
-"$RT3" bench adapt "$T/v.rt3" --load hogs --phase-s 1.5 --json > "$T/out.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
+"$RT3" bench adapt "$T/v.rt3" --load hogs --phase-s 3 --json > "$T/out.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
 python3 - "$T/out.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -41,10 +41,12 @@ first_fast = next(i for i, v in enumerate(loaded) if v != "base")
 assert first_fast <= 5, ("left base only after", first_fast, loaded[:20])
 assert loaded.count("base") < 0.5 * len(loaded), loaded
 # After failed probes under load the loop's window is long (up to 64 requests before a move up),
-# and a latency spike of the idle VM can still send it down for a while: it must be back on base
-# in the last idle phase and run base more than any other variant there.
+# and a latency spike of the idle VM sends it down again for a while (a miss of a 1.5x deadline is
+# a few ms of lost CPU: CI saw base at 15 % of a 1.5 s idle phase after one). So the phases are
+# 3 s (~350 requests): in the last idle phase it must be back on base for at least a third of
+# the requests, far more than in the loaded phase before it.
 last = phases[4]["variant_shares"]
-assert last.get("base", 0) > 0 and max(last, key=last.get) == "base", phases[4]
+assert last.get("base", 0) >= 1 / 3 and last.get("base", 0) > 2 * phases[3]["variant_shares"].get("base", 0), phases[3:]
 PY
 
 "$RT3" bench adapt "$T/v.rt3" --load auto --policies dense,fastest --phase-s 0.5 --json > "$T/auto.json" 2> "$T/err" || { cat "$T/err"; exit 1; }
