@@ -1,5 +1,7 @@
 #include "train/compute_env.h"
 
+#include "train/cpu_block_cache.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@ void init_compute(int threads) {
   // LibTorch's pool is sized through set_num_threads instead. OPENBLAS_* is never touched.
   setenv("BLIS_NUM_THREADS", n.c_str(), /*overwrite=*/0);
   torch::set_num_threads(threads);
+  install_cpu_block_cache();
 }
 
 BlasInfo loaded_blas() {

@@ -5,8 +5,9 @@
 
 namespace rt3::train {
 
-// Sets the thread count for LibTorch and for BLIS/OpenMP. Call once, early, before any matmul:
-// BLIS reads BLIS_NUM_THREADS when it initialises. Variables the user already set are kept.
+// Sets the thread count for LibTorch and for BLIS/OpenMP and installs the CPU block cache
+// (train/cpu_block_cache.h). Call once, early, before any matmul: BLIS reads BLIS_NUM_THREADS
+// when it initialises. Variables the user already set are kept.
 void init_compute(int threads);
 
 struct BlasInfo {
