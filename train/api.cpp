@@ -217,7 +217,7 @@ ImportResult import_hf(const ImportRequest& req) {
   return r;
 }
 
-EvalResult evaluate(const EvalRequest& req) {
+std::vector<EvalResult> evaluate_sets(const EvalRequest& req, const std::vector<std::string>& variants) {
   init_compute(req.threads);
   RunConfig cfg;
   if (!fs::exists(fs::path(req.dir) / kRunFile) && !req.task.empty() && fs::exists(fs::path(req.dir) / "config.json")) {
@@ -233,25 +233,27 @@ EvalResult evaluate(const EvalRequest& req) {
     cfg = read_run_config(req.dir);
   }
   const Split split = data::parse_split(req.split);
-  auto task = make_task(cfg, req.dir);
-  const std::string weights = req.dir + "/model.safetensors";
-  if (fs::exists(weights)) {
-    load_weights(*task->module(), weights);
-  } else if (fs::exists(req.dir + "/checkpoint/model.safetensors")) {
-    load_weights(*task->module(), req.dir + "/checkpoint/model.safetensors");
-  } else {
-    throw std::runtime_error("'" + req.dir + "' has no trained weights (model.safetensors)");
+  std::string weights = req.dir + "/model.safetensors";
+  if (!fs::exists(weights)) weights = req.dir + "/checkpoint/model.safetensors";
+  if (!fs::exists(weights)) throw std::runtime_error("'" + req.dir + "' has no trained weights (model.safetensors)");
+  auto task = make_task(cfg, req.dir);  // the data and tokenizer: the costly part, done once
+  std::vector<EvalResult> results;
+  for (const std::string& variant : variants) {
+    load_weights(*task->module(), weights);  // each set starts from the shared weights
+    if (!variant.empty()) apply_variant(*task->module(), req.dir, variant);
+    auto t0 = std::chrono::steady_clock::now();
+    EvalResult r;
+    r.variant = variant;
+    r.dir = req.dir;
+    r.task = task_name(cfg.task);
+    r.split = split_name(split);
+    r.metrics = task->evaluate(split, req.max_examples);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    results.push_back(std::move(r));
   }
-  if (!req.variant.empty()) apply_variant(*task->module(), req.dir, req.variant);
-  auto t0 = std::chrono::steady_clock::now();
-  EvalResult r;
-  r.variant = req.variant;
-  r.dir = req.dir;
-  r.task = task_name(cfg.task);
-  r.split = split_name(split);
-  r.metrics = task->evaluate(split, req.max_examples);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
+  return results;
 }
+
+EvalResult evaluate(const EvalRequest& req) { return evaluate_sets(req, {req.variant}).front(); }
 
 }  // namespace rt3::train

@@ -73,6 +73,9 @@ struct EvalResult {
 };
 nlohmann::json to_json(const EvalResult& r);
 EvalResult evaluate(const EvalRequest& req);
+// The same for several sets of one pattern run ("" = its shared weights without a set), in
+// order, preparing the data and tokenizer once (req.variant is ignored).
+std::vector<EvalResult> evaluate_sets(const EvalRequest& req, const std::vector<std::string>& variants);
 
 struct ImportRequest {
   std::string hf_dir;   // model.safetensors + config.json + vocab.txt
