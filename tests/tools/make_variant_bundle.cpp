@@ -32,7 +32,7 @@
 #include "tests/common/variant_bundles.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  if (argc < 2 || argv[1][0] == '-') {  // the output path comes first: never write a file named "--help"
     std::fprintf(stderr, "usage: %s OUT.rt3 [--plain | --uniform | --base-shape | --lm-fixture | --adaptive | --adaptive-medium | --adaptive-large | --lm TOKENIZER.model]\n", argv[0]);
     return 2;
   }
