@@ -4,14 +4,11 @@
 # the chain back to the dense run and recorded, so a resumed run uses it too; it changes what is
 # learned; a teacher that is not a finished run is refused before anything starts.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 RT3="$1"
 "$RT3" prune --help >/dev/null 2>&1 || { echo "skip: built without the training verbs"; exit 0; }
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-cat > "$T/tiny.json" <<'JSON'
-{"train": {"steps": 20, "batch_size": 8, "seq_len": 32, "warmup_steps": 2, "eval_every": 20,
-           "eval_max_examples": 8, "checkpoint_every": 20, "spm_vocab_size": 300, "data_limit": 8},
- "model": {"d_model": 32, "n_heads": 2, "n_layers": 1, "d_ff": 64}}
-JSON
+tiny_lm_config "$T/tiny.json" steps=20 warmup_steps=2 eval_every=20 checkpoint_every=20 n_layers=1
 "$RT3" train --task sotu --config "$T/tiny.json" --out "$T/dense" --threads 1 > /dev/null 2>&1
 echo '{"bp": {"lasso_steps": 6, "finetune_steps": 6, "reweight_every": 3}, "train": {"checkpoint_every": 6}}' > "$T/bp.json"
 echo '{"bp": {"lasso_steps": 6, "finetune_steps": 6, "reweight_every": 3, "distill": {"alpha": 0.5, "temperature": 2}},

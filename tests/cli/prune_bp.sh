@@ -3,13 +3,10 @@
 # table matches the weights, a run killed mid-way (in either phase) and resumed ends exactly
 # where an uninterrupted one does, `rt3 eval` reads the result, and bad input fails cleanly.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 RT3="$1"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-cat > "$T/tiny.json" <<'JSON'
-{"train": {"steps": 40, "batch_size": 8, "seq_len": 32, "warmup_steps": 5, "eval_every": 20,
-           "eval_max_examples": 8, "checkpoint_every": 20, "spm_vocab_size": 300, "data_limit": 8},
- "model": {"d_model": 32, "n_heads": 2, "n_layers": 2, "d_ff": 80}}
-JSON
+tiny_lm_config "$T/tiny.json" steps=40 eval_every=20 checkpoint_every=20 d_ff=80
 "$RT3" train --task sotu --config "$T/tiny.json" --out "$T/dense" --threads 1 > /dev/null
 # 200 + 200 steps so a kill can land mid-run; checkpoints every 10 (a multiple of reweight_every).
 cat > "$T/bp.json" <<'JSON'

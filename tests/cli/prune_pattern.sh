@@ -3,13 +3,10 @@
 # promises, a run killed mid-way and resumed ends bit-identical to an uninterrupted one,
 # `rt3 eval --variant` reads every set, and bad input fails cleanly.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 RT3="$1"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-cat > "$T/tiny.json" <<'JSON'
-{"train": {"steps": 30, "batch_size": 8, "seq_len": 32, "warmup_steps": 5, "eval_every": 30,
-           "eval_max_examples": 8, "checkpoint_every": 30, "spm_vocab_size": 300, "data_limit": 8},
- "model": {"d_model": 32, "n_heads": 2, "n_layers": 2, "d_ff": 64}}
-JSON
+tiny_lm_config "$T/tiny.json"
 echo '{"bp": {"lasso_steps": 10, "finetune_steps": 10, "reweight_every": 5}, "train": {"checkpoint_every": 10}}' > "$T/bp.json"
 "$RT3" train --task sotu --config "$T/tiny.json" --out "$T/dense" --threads 1 > /dev/null
 "$RT3" prune bp --checkpoint "$T/dense" --out "$T/bp" --config "$T/bp.json" --threads 1 > /dev/null 2> "$T/bp.log" || { cat "$T/bp.log"; exit 1; }

@@ -2,13 +2,10 @@
 # A run killed with SIGKILL mid-way and resumed ends at exactly the loss of an uninterrupted run;
 # then `rt3 eval` reads the result and a corrupt checkpoint gives a clear error.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 RT3="$1"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-cat > "$T/tiny.json" <<'JSON'
-{"train": {"steps": 400, "batch_size": 8, "seq_len": 32, "warmup_steps": 20, "eval_every": 50,
-           "eval_max_examples": 8, "checkpoint_every": 25, "spm_vocab_size": 300, "data_limit": 8},
- "model": {"d_model": 32, "n_heads": 2, "n_layers": 2, "d_ff": 64}}
-JSON
+tiny_lm_config "$T/tiny.json" steps=400 warmup_steps=20 eval_every=50 checkpoint_every=25
 # One thread: the same arithmetic in the same order in both runs.
 "$RT3" train --task sotu --config "$T/tiny.json" --out "$T/full" --threads 1 --json > "$T/full.json"
 
